@@ -11,6 +11,14 @@
 //! tools of either talk to the daemons of the other. The specification is `spec/wire.md`
 //! in the tsm repository; where this crate and the spec differ, the spec wins.
 //!
+//! Tags this crate adds to spec/wire.md's table (ours start at 32; 37 onwards are free):
+//!
+//! | tag | name | client -> daemon | daemon -> client |
+//! | --- | --- | --- | --- |
+//! | 37 | SessionExit | | to attached clients when the program exits: 1 byte, its exit code; then the connection closes |
+//! | 38 | Status | empty | a JSON object: `name`, `state` (`running` or `exited`), `exit_code`, `daemon_pid`, `pid`, `rows`, `cols`, `clients`, `rss_bytes`, `version`, `labels` |
+//! | 39 | Follow | empty: stream the live output to this connection, read-only, without attaching | Output frames; SessionExit (then close) when the program exits |
+//!
 //! # Layers
 //!
 //! - Raw frames: [`FrameHeader`], [`Frame`], the streaming [`FrameDecoder`] (push bytes in,

@@ -1,6 +1,8 @@
 //! Frame tags (spec/wire.md, "Tags").
 //!
-//! Tags 0 to 11 are the Go tsm's, 12 to 18 follow zmx's numbering, 32 and up are ours.
+//! Tags 0 to 11 are the Go tsm's, 12 to 18 follow zmx's numbering, 32 and up are ours
+//! (32 to 36 as spec/wire.md lists them; 37 [`Tag::SessionExit`], 38 [`Tag::Status`]
+//! and 39 [`Tag::Follow`] are defined here).
 //! An unknown tag is kept as its byte ([`Tag::Unknown`]) so a frame with it can be read,
 //! skipped and even re-encoded unchanged: old daemons must survive new clients.
 
@@ -57,6 +59,16 @@ pub enum Tag {
     AgentAck,
     /// 36: auto-approval `on` or `off` for this session; replied with Ack.
     AgentYolo,
+    /// 37, ours: daemon to attached clients: the session's program exited; payload 1 byte,
+    /// its exit code (128 + signal for a signal). The daemon closes the connection after it.
+    SessionExit,
+    /// 38, ours: request (empty) and reply: the session's status as a JSON object (state,
+    /// exit code, daemon pid, size, labels, memory), for `tsm ls` and `tsm info`.
+    Status,
+    /// 39, ours: request (empty): from now on send this connection the session's live
+    /// output as Output frames, read-only, without attaching (no Init, no resize, not
+    /// counted in Info's clients); SessionExit and a close when the program exits.
+    Follow,
     /// Any other byte: read, ignored by the daemon, kept here unchanged.
     Unknown(u8),
 }
@@ -89,6 +101,9 @@ impl Tag {
             34 => Tag::AgentWatch,
             35 => Tag::AgentAck,
             36 => Tag::AgentYolo,
+            37 => Tag::SessionExit,
+            38 => Tag::Status,
+            39 => Tag::Follow,
             other => Tag::Unknown(other),
         }
     }
@@ -120,6 +135,9 @@ impl Tag {
             Tag::AgentWatch => 34,
             Tag::AgentAck => 35,
             Tag::AgentYolo => 36,
+            Tag::SessionExit => 37,
+            Tag::Status => 38,
+            Tag::Follow => 39,
             Tag::Unknown(byte) => byte,
         }
     }

@@ -1,0 +1,163 @@
+//! The attached client's loop (spec/cli.md, "The attached client"): raw mode, Init with
+//! the terminal's size, Output to stdout, stdin to Input, SIGWINCH to Resize, the detach
+//! key, the local-switch sequence, and the terminal restored on every way out.
+
+use std::io::{self, Write};
+use std::os::fd::AsFd;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::unix::OwnedWriteHalf;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+use tsm_proto::{Connection, FrameDecoder, Size, Tag};
+
+use crate::attach::detach_key::{DetachKey, DetachKeyScanner};
+use crate::attach::switch::SwitchFilter;
+use crate::attach::terminal::{TerminalGuard, window_size_or_default};
+
+/// Bytes read from stdin at once.
+const STDIN_CHUNK: usize = 4096;
+
+/// How an attach ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// The user detached, or the daemon closed the connection (`tsm detach`, a kill).
+    Detached,
+    /// The session's program exited with this code.
+    Exited(u8),
+    /// A program inside asked to switch to another session.
+    Switch(String),
+    /// The client got this signal.
+    Signaled(i32),
+}
+
+/// Attaches the terminal to the session at `path` until detach, exit or a signal. The
+/// terminal is back in cooked mode with its modes reset when this returns, however it
+/// returns.
+pub(crate) fn run(path: &Path) -> Result<Outcome> {
+    let conn = Connection::connect(path)?;
+    let stream = conn.stream().try_clone().context("cannot use the session's socket")?;
+    stream.set_nonblocking(true)?;
+    let mut guard = TerminalGuard::enter_stdio().context("tsm attach needs a terminal")?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let outcome = runtime.block_on(relay(stream));
+    if matches!(outcome, Ok(Outcome::Switch(_))) {
+        guard.set_clear_on_restore(false);
+    }
+    guard.restore_now();
+    // The stdin thread may still be blocked in read(2); the process exits (or execs) soon.
+    outcome
+}
+
+/// Relays between the terminal and the daemon.
+async fn relay(stream: std::os::unix::net::UnixStream) -> Result<Outcome> {
+    let stream = tokio::net::UnixStream::from_std(stream)?;
+    let (mut reader, mut writer) = stream.into_split();
+    let mut winch = signal(SignalKind::window_change())?;
+    let mut term = signal(SignalKind::terminate())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut stdin = spawn_stdin_reader();
+
+    send(&mut writer, Tag::Init, &terminal_size().to_payload()).await?;
+
+    let mut decoder = FrameDecoder::new();
+    let mut read_buf = Vec::with_capacity(64 * 1024);
+    let mut detach = DetachKeyScanner::new(DetachKey::from_env());
+    let mut switch = SwitchFilter::new();
+    let mut shown = Vec::with_capacity(64 * 1024);
+    let mut stdout = io::stdout();
+    let mut stdin_open = true;
+    loop {
+        tokio::select! {
+            read = reader.read_buf(&mut read_buf) => {
+                if read? == 0 {
+                    stdout.write_all(&switch.take_pending())?;
+                    stdout.flush()?;
+                    return Ok(Outcome::Detached);
+                }
+                decoder.push(&read_buf);
+                read_buf.clear();
+                while let Some(frame) = decoder.next_frame()? {
+                    match frame.tag {
+                        Tag::Output => {
+                            shown.clear();
+                            let target = switch.filter(frame.payload, &mut shown);
+                            stdout.write_all(&shown)?;
+                            if let Some(target) = target {
+                                stdout.flush()?;
+                                return Ok(Outcome::Switch(target));
+                            }
+                        }
+                        Tag::SessionExit => {
+                            stdout.flush()?;
+                            return Ok(Outcome::Exited(frame.payload.first().copied().unwrap_or(0)));
+                        }
+                        _ => {}
+                    }
+                }
+                stdout.flush()?;
+            }
+            chunk = stdin.recv(), if stdin_open => {
+                let Some(chunk) = chunk else {
+                    // stdin closed: nothing more to type; stay attached to show output.
+                    stdin_open = false;
+                    let held = detach.flush_pending();
+                    if !held.is_empty() {
+                        send(&mut writer, Tag::Input, &held).await?;
+                    }
+                    continue;
+                };
+                let scan = detach.scan(&chunk);
+                if !scan.forward.is_empty() {
+                    send(&mut writer, Tag::Input, &scan.forward).await?;
+                }
+                if scan.detach {
+                    let _ = send(&mut writer, Tag::Detach, &[]).await;
+                    return Ok(Outcome::Detached);
+                }
+            }
+            _ = winch.recv() => send(&mut writer, Tag::Resize, &terminal_size().to_payload()).await?,
+            _ = term.recv() => return Ok(Outcome::Signaled(15)),
+            _ = hup.recv() => return Ok(Outcome::Signaled(1)),
+            _ = int.recv() => return Ok(Outcome::Signaled(2)),
+        }
+    }
+}
+
+/// Sends one frame.
+async fn send(writer: &mut OwnedWriteHalf, tag: Tag, payload: &[u8]) -> io::Result<()> {
+    let mut frame = Vec::with_capacity(tsm_proto::HEADER_LEN + payload.len());
+    tsm_proto::encode_into(tag, payload, &mut frame);
+    writer.write_all(&frame).await
+}
+
+/// The size of the terminal on stdout (24x80 if it cannot be read).
+fn terminal_size() -> Size {
+    let (rows, cols, xpixel, ypixel) = window_size_or_default(io::stdout().as_fd());
+    Size { rows, cols, xpixel, ypixel }
+}
+
+/// Reads stdin on its own thread (a blocking read, so stdin's file description, which
+/// the user's shell shares, is never switched to non-blocking mode).
+fn spawn_stdin_reader() -> mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = mpsc::channel(16);
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; STDIN_CHUNK];
+        loop {
+            match rustix::io::read(io::stdin(), &mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    if tx.blocking_send(buf[..n].to_vec()).is_err() {
+                        break;
+                    }
+                }
+                Err(rustix::io::Errno::INTR) => {}
+                Err(_) => break,
+            }
+        }
+    });
+    rx
+}

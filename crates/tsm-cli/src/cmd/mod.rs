@@ -1,0 +1,17 @@
+//! One module per command.
+
+pub(crate) mod attach;
+pub(crate) mod completions;
+pub(crate) mod daemon;
+pub(crate) mod detach;
+pub(crate) mod doctor;
+pub(crate) mod history;
+pub(crate) mod info;
+pub(crate) mod kill;
+pub(crate) mod label;
+pub(crate) mod ls;
+pub(crate) mod new;
+pub(crate) mod rename;
+pub(crate) mod send;
+pub(crate) mod tail;
+pub(crate) mod version;

@@ -1,0 +1,110 @@
+//! What the CLI knows about each session: Info (every daemon answers it) plus our Status
+//! (tag 38; older and Go daemons do not answer it, so it is optional).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+use tsm_proto::{ClientError, Connection, Info, SocketDir, Tag};
+
+/// How long to wait for a Status reply; a daemon that does not know the tag never answers.
+const STATUS_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Our daemon's Status reply (tag 38).
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+pub(crate) struct Status {
+    /// `running` or `exited`.
+    pub(crate) state: String,
+    /// The program's exit code once it exited.
+    pub(crate) exit_code: Option<i32>,
+    /// The daemon's pid.
+    pub(crate) daemon_pid: Option<u32>,
+    /// PTY rows.
+    pub(crate) rows: Option<u16>,
+    /// PTY columns.
+    pub(crate) cols: Option<u16>,
+    /// The daemon's resident memory.
+    pub(crate) rss_bytes: Option<u64>,
+    /// The daemon's version.
+    pub(crate) version: Option<String>,
+    /// The session's labels.
+    #[serde(default)]
+    pub(crate) labels: std::collections::BTreeMap<String, String>,
+}
+
+/// One session as the CLI shows it.
+#[derive(Debug, Clone)]
+pub(crate) struct Session {
+    /// Its name.
+    pub(crate) name: String,
+    /// Its socket.
+    pub(crate) path: PathBuf,
+    /// What its probe found.
+    pub(crate) probe: Probe,
+}
+
+/// What a probe found.
+#[derive(Debug, Clone)]
+pub(crate) enum Probe {
+    /// The daemon answered Info (and maybe Status).
+    Live(Info, Option<Status>),
+    /// Connection refused: the daemon is gone.
+    Stale,
+    /// No answer in time.
+    Busy,
+}
+
+impl Session {
+    /// The STATE column: `running`, `exited(N)`, `stale` or `busy`.
+    pub(crate) fn state(&self) -> String {
+        match &self.probe {
+            Probe::Live(_, Some(status)) if status.state == "exited" => {
+                format!("exited({})", status.exit_code.unwrap_or(0))
+            }
+            Probe::Live(..) => "running".to_owned(),
+            Probe::Stale => "stale".to_owned(),
+            Probe::Busy => "busy".to_owned(),
+        }
+    }
+}
+
+/// Probes one socket: Info, then Status.
+pub(crate) fn probe(name: String, path: PathBuf) -> Option<Session> {
+    let probe = match probe_live(&path) {
+        Ok((info, status)) => Probe::Live(info, status),
+        Err(ClientError::Refused) => Probe::Stale,
+        Err(ClientError::NotFound) => return None,
+        Err(_) => Probe::Busy,
+    };
+    Some(Session { name, path, probe })
+}
+
+fn probe_live(path: &std::path::Path) -> Result<(Info, Option<Status>), ClientError> {
+    let mut conn = Connection::connect(path)?;
+    let info = Info::parse(&conn.request(Tag::Info, &[], Tag::Info, tsm_proto::PROBE_TIMEOUT)?)?;
+    let status = conn
+        .request(Tag::Status, &[], Tag::Status, STATUS_TIMEOUT)
+        .ok()
+        .and_then(|payload| serde_json::from_slice(&payload).ok());
+    Ok((info, status))
+}
+
+/// Every session of `dir`, probed concurrently, sorted by name.
+pub(crate) fn collect(dir: &SocketDir) -> std::io::Result<Vec<Session>> {
+    let names = dir.session_names()?;
+    Ok(std::thread::scope(|scope| {
+        let probes: Vec<_> = names
+            .into_iter()
+            .map(|name| {
+                let path = dir.path().join(&name);
+                scope.spawn(move || probe(name, path))
+            })
+            .collect();
+        probes.into_iter().filter_map(|p| p.join().ok().flatten()).collect()
+    }))
+}
+
+/// Unix seconds now.
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}

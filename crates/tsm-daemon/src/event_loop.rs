@@ -1,0 +1,146 @@
+//! The daemon's one `select!`: each arm is one call, no logic in the arms.
+
+use std::io;
+use std::os::fd::OwnedFd;
+
+use tokio::io::unix::{AsyncFd, AsyncFdReadyGuard};
+use tokio::net::UnixListener;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::time::{Instant, sleep_until};
+use tsm_pty::Pty;
+
+use crate::client::{ClientId, ClientState};
+use crate::data_path::{self, READ_BUF_BYTES};
+use crate::session::{INPUT_QUEUE_LIMIT, Phase};
+use crate::{Shared, attach, connection, lifecycle, listener};
+
+/// Runs the session until it is finished.
+///
+/// # Errors
+///
+/// Installing the signal handlers failed.
+pub(crate) async fn run(
+    shared: Shared,
+    listener: UnixListener,
+    pidfd: AsyncFd<OwnedFd>,
+) -> io::Result<()> {
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let (pty, changed) = {
+        let session = shared.borrow();
+        (session.pty.clone(), session.changed.clone())
+    };
+    let mut buf = vec![0u8; READ_BUF_BYTES];
+    let mut next_id: ClientId = 0;
+    let mut pty_open = true;
+    loop {
+        let (input_pending, running, deadline) = {
+            let session = shared.borrow();
+            if session.phase == Phase::Finished {
+                break;
+            }
+            let deadline = lifecycle::next_deadline(&session).map(Instant::from_std);
+            (!session.input.is_empty(), session.exit.is_none(), deadline)
+        };
+        tokio::select! {
+            accepted = listener.accept() => on_accept(&shared, accepted, &mut next_id),
+            ready = pty.readable(), if pty_open => pty_open = on_pty_readable(&shared, ready, &mut buf),
+            ready = pty.writable(), if input_pending && running => on_pty_writable(&shared, ready),
+            _ = pidfd.readable(), if running => lifecycle::on_child_exit(&mut shared.borrow_mut()),
+            _ = sigterm.recv() => lifecycle::begin_kill(&mut shared.borrow_mut()),
+            _ = sighup.recv() => lifecycle::begin_kill(&mut shared.borrow_mut()),
+            () = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+                lifecycle::on_kill_grace_elapsed(&mut shared.borrow_mut());
+            }
+            () = changed.notified() => {}
+        }
+        lifecycle::check_ending(&mut shared.borrow_mut());
+    }
+    let session = shared.borrow();
+    listener::remove_own_socket(&session.socket_path, session.socket_id);
+    Ok(())
+}
+
+/// A connection arrived: refuse other users, serve the rest on their own task.
+fn on_accept(
+    shared: &Shared,
+    accepted: io::Result<(tokio::net::UnixStream, tokio::net::unix::SocketAddr)>,
+    next_id: &mut ClientId,
+) {
+    let stream = match accepted {
+        Ok((stream, _)) => stream,
+        Err(err) => {
+            tracing::warn!(%err, "accept failed");
+            return;
+        }
+    };
+    if !listener::peer_allowed(&stream) {
+        tracing::warn!(peer = ?stream.peer_cred().ok(), "refused a connection from another user");
+        return;
+    }
+    *next_id += 1;
+    let id = *next_id;
+    shared.borrow_mut().clients.insert(id, ClientState::new());
+    tokio::task::spawn_local(connection::serve(shared.clone(), id, stream));
+}
+
+/// PTY output: drain, record, model; answer terminal queries if no one is attached; then
+/// resync laggards and wake the attached clients once. Returns whether output may follow.
+fn on_pty_readable(
+    shared: &Shared,
+    ready: io::Result<AsyncFdReadyGuard<'_, Pty>>,
+    buf: &mut [u8],
+) -> bool {
+    let Ok(mut guard) = ready else { return false };
+    let mut session = shared.borrow_mut();
+    let session = &mut *session;
+    let drain = match data_path::on_pty_readable(
+        guard.get_inner(),
+        buf,
+        &mut session.ring,
+        &mut session.screen,
+    ) {
+        Ok(drain) => drain,
+        Err(err) => {
+            tracing::warn!(%err, "reading the PTY failed");
+            return false;
+        }
+    };
+    if drain.would_block {
+        guard.clear_ready();
+    }
+    let replies = session.screen.take_replies();
+    if !replies.is_empty() && session.attached_count() == 0 {
+        // No terminal is attached to answer the program's queries; the model does.
+        session.input.extend_from_slice(&replies);
+        session.changed.notify_one();
+    }
+    if drain.bytes > 0 {
+        attach::resync_laggards(session);
+        for client in session.clients.values().filter(|c| c.follows_output()) {
+            client.wake.notify_one();
+        }
+    }
+    !drain.closed
+}
+
+/// The PTY takes input again: write what is queued.
+fn on_pty_writable(shared: &Shared, ready: io::Result<AsyncFdReadyGuard<'_, Pty>>) {
+    let Ok(mut guard) = ready else { return };
+    let mut session = shared.borrow_mut();
+    let was_full = session.input.len() >= INPUT_QUEUE_LIMIT;
+    match guard.get_inner().write(&session.input) {
+        Ok(n) => {
+            session.input.drain(..n);
+        }
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => guard.clear_ready(),
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+        Err(err) => {
+            tracing::warn!(%err, "writing to the PTY failed; dropping queued input");
+            session.input.clear();
+        }
+    }
+    if was_full && session.input.len() < INPUT_QUEUE_LIMIT {
+        session.wake_all(); // readers paused by the full queue may read again
+    }
+}
