@@ -64,6 +64,26 @@ pub(crate) enum Command {
     /// Print a session's scrollback and screen.
     #[command(visible_alias = "hi")]
     History(HistoryArgs),
+    /// Run a command in a session's shell; print its output, exit with its code.
+    #[command(visible_alias = "r")]
+    Run(RunArgs),
+    /// Wait until sessions' `run` tasks end; exit with the first non-zero code.
+    #[command(visible_alias = "w")]
+    Wait {
+        /// Sessions; `prefix*` waits for every session whose name starts with prefix.
+        #[arg(required = true)]
+        names: Vec<String>,
+        /// Give up after this many seconds (exit 124).
+        #[arg(long, value_name = "SECS")]
+        timeout: Option<f64>,
+    },
+    /// Write stdin to a file through a session's shell (works across ssh inside it).
+    Write {
+        /// The session.
+        name: String,
+        /// The file, as the session's shell resolves it.
+        path: String,
+    },
     /// Send text to a session's input (without taking the size lead).
     #[command(visible_alias = "s")]
     Send {
@@ -134,6 +154,29 @@ pub(crate) struct AttachArgs {
     pub(crate) name: Option<String>,
     /// The command to run if the session is created (default: your login shell).
     #[arg(last = true)]
+    pub(crate) command: Vec<OsString>,
+}
+
+/// `tsm run`.
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// The session (created with bash if missing).
+    pub(crate) name: String,
+    /// Return once the daemon has accepted the command.
+    #[arg(short = 'd', long = "detach")]
+    pub(crate) detach: bool,
+    /// Stop waiting after this many seconds (exit 124; the command keeps running).
+    #[arg(long, value_name = "SECS")]
+    pub(crate) timeout: Option<f64>,
+    /// Keep escape sequences in the output.
+    #[arg(long)]
+    pub(crate) vt: bool,
+    /// Print one JSON object: `exit_code` and `output`.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// The command: one argument is shell text as given; several are quoted and joined.
+    /// None: the script on stdin.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub(crate) command: Vec<OsString>,
 }
 

@@ -27,6 +27,12 @@ pub(crate) struct Status {
     pub(crate) rss_bytes: Option<u64>,
     /// The daemon's version.
     pub(crate) version: Option<String>,
+    /// `run` tasks queued or running.
+    pub(crate) tasks: Option<usize>,
+    /// The last `run` task's exit code.
+    pub(crate) last_task_exit_code: Option<u8>,
+    /// The first non-zero code of the tasks that ended since the last collect, else 0.
+    pub(crate) uncollected_exit_code: Option<u8>,
     /// The session's labels.
     #[serde(default)]
     pub(crate) labels: std::collections::BTreeMap<String, String>,
@@ -47,7 +53,7 @@ pub(crate) struct Session {
 #[derive(Debug, Clone)]
 pub(crate) enum Probe {
     /// The daemon answered Info (and maybe Status).
-    Live(Info, Option<Status>),
+    Live(Info, Option<Box<Status>>),
     /// Connection refused: the daemon is gone.
     Stale,
     /// No answer in time.
@@ -79,13 +85,14 @@ pub(crate) fn probe(name: String, path: PathBuf) -> Option<Session> {
     Some(Session { name, path, probe })
 }
 
-fn probe_live(path: &std::path::Path) -> Result<(Info, Option<Status>), ClientError> {
+fn probe_live(path: &std::path::Path) -> Result<(Info, Option<Box<Status>>), ClientError> {
     let mut conn = Connection::connect(path)?;
     let info = Info::parse(&conn.request(Tag::Info, &[], Tag::Info, tsm_proto::PROBE_TIMEOUT)?)?;
     let status = conn
         .request(Tag::Status, &[], Tag::Status, STATUS_TIMEOUT)
         .ok()
-        .and_then(|payload| serde_json::from_slice(&payload).ok());
+        .and_then(|payload| serde_json::from_slice(&payload).ok())
+        .map(Box::new);
     Ok((info, status))
 }
 

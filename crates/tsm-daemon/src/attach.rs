@@ -102,7 +102,7 @@ pub(crate) fn resync_laggards(session: &mut Session) {
     for client in session.clients.values_mut() {
         if !client.follows_output()
             || client.needs_snapshot
-            || client.backlog(head) <= BACKLOG_LIMIT_BYTES
+            || client.backlog(head) <= backlog_limit(client, session.ring.capacity())
         {
             continue;
         }
@@ -118,6 +118,19 @@ pub(crate) fn resync_laggards(session: &mut Session) {
             );
         }
         tracing::debug!("client fell behind; resyncing");
+    }
+}
+
+/// How far `client` may fall behind before it is resynced: a few screens for a view of the
+/// session; for a `run` task's output, as much as the ring can hold while a burst arrives
+/// (the PTY pauses for it first, see [`crate::task::pause_deadline`]).
+fn backlog_limit(client: &ClientState, ring_capacity: usize) -> u64 {
+    if client.runs_task() {
+        (ring_capacity as u64)
+            .saturating_sub(2 * crate::data_path::READ_BUDGET_BYTES as u64)
+            .max(BACKLOG_LIMIT_BYTES)
+    } else {
+        BACKLOG_LIMIT_BYTES
     }
 }
 

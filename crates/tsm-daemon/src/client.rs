@@ -6,6 +6,7 @@
 //! queue ([`ClientState::control`]), which holds whole frames and is sent between Output
 //! frames, never inside one.
 
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use tokio::sync::Notify;
@@ -37,6 +38,17 @@ pub(crate) struct OutputFrame {
     pub(crate) end: Offset,
 }
 
+/// A frame that waits until the client has received the output before it.
+#[derive(Debug)]
+pub(crate) struct Deferred {
+    /// The ring offset the client must have been sent first.
+    pub(crate) after: Offset,
+    /// The whole frame's bytes.
+    pub(crate) frame: Vec<u8>,
+    /// Sending it ends the client's output window (a finished `run` task).
+    pub(crate) ends_window: bool,
+}
+
 /// One connection.
 #[derive(Debug)]
 pub(crate) struct ClientState {
@@ -57,6 +69,14 @@ pub(crate) struct ClientState {
     pub(crate) control: Vec<u8>,
     /// Bytes of `control` already written.
     pub(crate) control_sent: usize,
+    /// Where this client's output stops (the end of a `run` task's output); `None`: the
+    /// ring head.
+    pub(crate) window_end: Option<Offset>,
+    /// Frames to send once the client has been sent the ring up to a given offset (the
+    /// exit notice after the last output, TaskComplete after the task's output), in order.
+    pub(crate) deferred: VecDeque<Deferred>,
+    /// It streams a `run` task whose end has not been seen yet.
+    pub(crate) task_open: bool,
     /// It fell behind: once its pending bytes are written it gets a fresh snapshot and
     /// continues from the ring head.
     pub(crate) needs_snapshot: bool,
@@ -78,6 +98,9 @@ impl ClientState {
             frame: None,
             control: Vec::new(),
             control_sent: 0,
+            window_end: None,
+            task_open: false,
+            deferred: VecDeque::new(),
             needs_snapshot: false,
             close: Close::No,
             wake: Rc::new(Notify::new()),
@@ -96,6 +119,48 @@ impl ClientState {
         }
     }
 
+    /// Queues a frame to be sent once the client has the ring's bytes before `after`.
+    pub(crate) fn defer_frame(
+        &mut self,
+        after: Offset,
+        tag: Tag,
+        payload: &[u8],
+        ends_window: bool,
+    ) {
+        let mut frame = Vec::with_capacity(tsm_proto::HEADER_LEN + payload.len());
+        tsm_proto::encode_into(tag, payload, &mut frame);
+        self.deferred.push_back(Deferred { after, frame, ends_window });
+    }
+
+    /// Moves deferred frames that are due onto the control queue. A client that does not
+    /// follow the output gets them at once.
+    pub(crate) fn release_due(&mut self) {
+        while let Some(next) = self.deferred.front() {
+            if self.follows_output() && self.sent < next.after {
+                return;
+            }
+            let due = self.deferred.pop_front().expect("front exists");
+            self.control.extend_from_slice(&due.frame);
+            if due.ends_window {
+                self.window_end = None;
+                self.following = false;
+                self.task_open = false;
+            }
+        }
+    }
+
+    /// Whether it streams a `run` task's output (a window of the ring, not the live view).
+    pub(crate) fn runs_task(&self) -> bool {
+        self.following
+            && !self.attached
+            && (self.window_end.is_some() || !self.deferred.is_empty() || self.task_open)
+    }
+
+    /// The ring offset this client's output stops at, given the head.
+    pub(crate) fn output_limit(&self, head: Offset) -> Offset {
+        self.window_end.map_or(head, |end| end.min(head))
+    }
+
     /// Control bytes not yet written.
     pub(crate) fn control_pending(&self) -> &[u8] {
         &self.control[self.control_sent..]
@@ -105,7 +170,9 @@ impl ClientState {
     pub(crate) fn wants_write(&self, head: Offset) -> bool {
         self.frame.is_some()
             || !self.control_pending().is_empty()
-            || (self.follows_output() && (self.needs_snapshot || self.sent < head))
+            || !self.deferred.is_empty()
+            || (self.follows_output()
+                && (self.needs_snapshot || self.sent < self.output_limit(head)))
     }
 
     /// Whether it gets the session's output from the ring (attached or following).
@@ -115,6 +182,6 @@ impl ClientState {
 
     /// Ring bytes this client has not been sent yet.
     pub(crate) fn backlog(&self, head: Offset) -> u64 {
-        head.get().saturating_sub(self.sent.get())
+        self.output_limit(head).get().saturating_sub(self.sent.get())
     }
 }

@@ -113,6 +113,9 @@ fn on_writable(shared: &Shared, id: ClientId, stream: &UnixStream) -> io::Result
     }
     let Some(client) = session.clients.get_mut(&id) else { return Ok(()) };
     let flushed = data_path::flush_client(client, &session.ring, stream)?;
+    if session.paused_since.is_some() {
+        session.changed.notify_one(); // PTY reads may wait for this client
+    }
     if flushed == Flush::Done && matches!(session.phase, Phase::Ending { .. }) {
         session.changed.notify_one(); // the event loop checks whether the daemon may end
     }
@@ -123,6 +126,7 @@ fn on_writable(shared: &Shared, id: ClientId, stream: &UnixStream) -> io::Result
 fn on_closed(shared: &Shared, id: ClientId) {
     let mut session = shared.borrow_mut();
     attach::on_client_gone(&mut session, id);
+    session.tasks.forget_requester(id);
     session.clients.remove(&id);
     session.changed.notify_one();
 }

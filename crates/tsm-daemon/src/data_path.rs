@@ -102,6 +102,7 @@ pub(crate) fn flush_client(
             }
             continue;
         }
+        client.release_due();
         if !client.control_pending().is_empty() {
             match stream.try_write(client.control_pending()) {
                 Ok(n) => client.control_sent += n,
@@ -114,7 +115,8 @@ pub(crate) fn flush_client(
             }
             continue;
         }
-        if !client.follows_output() || client.needs_snapshot || client.sent >= ring.head() {
+        let limit = client.output_limit(ring.head());
+        if !client.follows_output() || client.needs_snapshot || client.sent >= limit {
             return Ok(Flush::Done);
         }
         let len = client.backlog(ring.head()).min(MAX_OUTPUT_FRAME as u64);

@@ -12,7 +12,7 @@ use tsm_pty::Pty;
 use crate::client::{ClientId, ClientState};
 use crate::data_path::{self, READ_BUF_BYTES};
 use crate::session::{INPUT_QUEUE_LIMIT, Phase};
-use crate::{Shared, attach, connection, lifecycle, listener};
+use crate::{Shared, attach, connection, lifecycle, listener, task};
 
 /// Runs the session until it is finished.
 ///
@@ -34,17 +34,19 @@ pub(crate) async fn run(
     let mut next_id: ClientId = 0;
     let mut pty_open = true;
     loop {
-        let (input_pending, running, deadline) = {
-            let session = shared.borrow();
+        let (input_pending, running, deadline, paused) = {
+            let mut session = shared.borrow_mut();
             if session.phase == Phase::Finished {
                 break;
             }
-            let deadline = lifecycle::next_deadline(&session).map(Instant::from_std);
-            (!session.input.is_empty(), session.exit.is_none(), deadline)
+            let pause = task::pause_deadline(&mut session);
+            let deadline = [lifecycle::next_deadline(&session), pause].into_iter().flatten().min();
+            let deadline = deadline.map(Instant::from_std);
+            (!session.input.is_empty(), session.exit.is_none(), deadline, pause.is_some())
         };
         tokio::select! {
             accepted = listener.accept() => on_accept(&shared, accepted, &mut next_id),
-            ready = pty.readable(), if pty_open => pty_open = on_pty_readable(&shared, ready, &mut buf),
+            ready = pty.readable(), if pty_open && !paused => pty_open = on_pty_readable(&shared, ready, &mut buf),
             ready = pty.writable(), if input_pending && running => on_pty_writable(&shared, ready),
             _ = pidfd.readable(), if running => lifecycle::on_child_exit(&mut shared.borrow_mut()),
             _ = sigterm.recv() => lifecycle::begin_kill(&mut shared.borrow_mut()),
@@ -116,6 +118,7 @@ fn on_pty_readable(
         session.changed.notify_one();
     }
     if drain.bytes > 0 {
+        task::on_output(session);
         attach::resync_laggards(session);
         for client in session.clients.values().filter(|c| c.follows_output()) {
             client.wake.notify_one();

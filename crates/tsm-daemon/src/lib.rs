@@ -48,6 +48,7 @@ mod listener;
 mod requests;
 mod screen;
 mod session;
+mod task;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -168,6 +169,10 @@ pub fn run(options: Options, on_ready: impl FnOnce()) -> Result<(), DaemonError>
             input: Vec::new(),
             labels: options.labels.clone(),
             created_at: unix_now(),
+            tasks: task::Tasks::default(),
+            last_task: None,
+            paused_since: None,
+            uncollected_exit_code: None,
             exit: None,
             phase: Phase::Running,
             changed: Rc::new(Notify::new()),
@@ -236,5 +241,11 @@ pub fn init_logging(dir: &SocketDir, name: &str) -> Result<PathBuf, DaemonError>
         .with_ansi(false)
         .with_writer(Mutex::new(file))
         .try_init();
+    // The daemon's stderr is /dev/null once it runs: a panic must reach the log.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |panic| {
+        tracing::error!("daemon panicked: {panic}");
+        default_hook(panic);
+    }));
     Ok(path)
 }

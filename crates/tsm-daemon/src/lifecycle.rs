@@ -75,14 +75,16 @@ pub(crate) fn on_child_exit(session: &mut Session) {
         return;
     }
     let code = status.code() as u8;
+    let head = session.ring.head();
     let mut seen = false;
     for client in
         session.clients.values_mut().filter(|c| c.follows_output() && c.close == Close::No)
     {
-        client.queue_frame(Tag::SessionExit, &[code]);
+        // After the last output, never before it.
+        client.defer_frame(head, Tag::SessionExit, &[code], false);
         client.close = Close::AfterFlush;
         client.wake.notify_one();
-        seen = true;
+        seen |= client.attached;
     }
     session.phase = if seen {
         Phase::Ending { deadline: Instant::now() + END_FLUSH_GRACE }

@@ -39,11 +39,17 @@ pub(crate) fn handle(session: &mut Session, id: ClientId, frame: Frame<'_>) -> N
         Tag::LabelGet => on_label_get(session, id),
         Tag::LabelSet => on_label_set(session, id, frame.payload),
         Tag::LabelClear => on_label_clear(session, id),
-        Tag::Status => on_status(session, id),
+        Tag::Status => on_status(session, id, frame.payload),
         Tag::Follow => on_follow(session, id),
         Tag::AgentGet => reply(session, id, Tag::AgentGet, b"null"),
-        Tag::Run => ack(session, id, "run is not supported by this daemon yet"),
-        Tag::Write => ack(session, id, "write is not supported by this daemon yet"),
+        Tag::Run => on_run(session, id, frame.payload, false),
+        Tag::RunStdin => on_run(session, id, frame.payload, true),
+        Tag::Interrupt => on_interrupt(session),
+        Tag::Write => ack(
+            session,
+            id,
+            "Write is not supported; tsm write sends the file with RunStdin and Send",
+        ),
         Tag::AgentEvent | Tag::AgentWatch | Tag::AgentAck | Tag::AgentYolo => {
             ack(session, id, "agent tracking is not supported by this daemon yet")
         }
@@ -161,6 +167,57 @@ fn rename(session: &mut Session, payload: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
+/// Run (and our RunStdin): queue the command as a task; Ack once accepted. Refused when
+/// the session has exited, or when no task runs and the terminal's foreground program is
+/// not the session's shell (typing into a full-screen program would be wrong).
+fn on_run(session: &mut Session, id: ClientId, payload: &[u8], stdin_from_terminal: bool) {
+    if session.exit.is_some() || !matches!(session.phase, Phase::Running) {
+        return ack(session, id, "the session has exited");
+    }
+    if payload.iter().all(u8::is_ascii_whitespace) {
+        return ack(session, id, "empty command");
+    }
+    if !session.tasks.busy() {
+        let shell = session.child.pid();
+        match session.pty.get_ref().foreground_process_group() {
+            Some(pgrp) if pgrp == shell => {}
+            other => {
+                let program = other
+                    .and_then(|pgrp| fs::read_to_string(format!("/proc/{pgrp}/comm")).ok())
+                    .map_or_else(
+                        || "another program".to_owned(),
+                        |comm| format!("\"{}\"", comm.trim()),
+                    );
+                return ack(
+                    session,
+                    id,
+                    &format!(
+                        "the session's foreground program is {program}, not its shell; not typing into it"
+                    ),
+                );
+            }
+        }
+    }
+    // Commands are typed as text; a stray carriage return would run a half command.
+    let command: Vec<u8> = payload.iter().copied().filter(|&b| b != b'\r').collect();
+    let command = command.strip_suffix(b"\n").map(<[u8]>::to_vec).unwrap_or(command);
+    session.tasks.push(command, id, stdin_from_terminal);
+    ack(session, id, "");
+    crate::task::start_next(session);
+}
+
+/// Interrupt (tag 42): SIGINT to the terminal's foreground process group, unless that is
+/// the shell itself (then there is nothing to interrupt).
+fn on_interrupt(session: &mut Session) {
+    let shell = session.child.pid();
+    if let Some(pgrp) = session.pty.get_ref().foreground_process_group()
+        && pgrp != shell
+        && let Some(pgrp) = rustix::process::Pid::from_raw(pgrp)
+    {
+        let _ = rustix::process::kill_process_group(pgrp, rustix::process::Signal::INT);
+    }
+}
+
 /// Follow (tag 39): live output from now on, read-only; an exited session answers with
 /// its exit notice and closes.
 fn on_follow(session: &mut Session, id: ClientId) {
@@ -180,8 +237,9 @@ fn on_follow(session: &mut Session, id: ClientId) {
     client.wake.notify_one();
 }
 
-/// Status (tag 38): what Info cannot carry, as JSON.
-fn on_status(session: &mut Session, id: ClientId) {
+/// Status (tag 38): what Info cannot carry, as JSON. With payload `collect` and no task
+/// running, the task codes reported are forgotten afterwards (`tsm wait` collected them).
+fn on_status(session: &mut Session, id: ClientId, payload: &[u8]) {
     let labels: serde_json::Map<String, serde_json::Value> =
         session.labels.iter().map(|(k, v)| (k.to_owned(), v.into())).collect();
     let status = serde_json::json!({
@@ -196,8 +254,14 @@ fn on_status(session: &mut Session, id: ClientId) {
         "rss_bytes": resident_bytes(),
         "version": env!("CARGO_PKG_VERSION"),
         "labels": labels,
+        "tasks": session.tasks.len(),
+        "last_task_exit_code": session.last_task.map(|(code, _)| code),
+        "uncollected_exit_code": session.uncollected_exit_code,
     });
     reply(session, id, Tag::Status, status.to_string().as_bytes());
+    if payload == b"collect" && !session.tasks.busy() {
+        session.uncollected_exit_code = None;
+    }
 }
 
 /// The daemon's resident memory in bytes, from `/proc/self/statm`.

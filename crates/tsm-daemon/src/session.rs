@@ -95,6 +95,15 @@ pub(crate) struct Session {
     pub(crate) labels: Labels,
     /// When the session was created, unix seconds.
     pub(crate) created_at: u64,
+    /// `run` tasks: the running one and those queued behind it.
+    pub(crate) tasks: crate::task::Tasks,
+    /// The last `run` task's exit code and end time (unix seconds).
+    pub(crate) last_task: Option<(u8, u64)>,
+    /// The first non-zero exit code of the tasks that ended since `tsm wait` last
+    /// collected (Status with payload `collect`), else 0; `None` when none ended since.
+    pub(crate) uncollected_exit_code: Option<u8>,
+    /// Since when PTY reads wait for a lagging `run` client.
+    pub(crate) paused_since: Option<Instant>,
     /// The program's exit, once it happened.
     pub(crate) exit: Option<ExitRecord>,
     /// Where the session is in its life.
@@ -115,14 +124,17 @@ impl Session {
                 self.exit.is_none().then(|| tsm_pty::process::cwd(self.child.pid()).ok()).flatten()
             })
             .unwrap_or_else(|| self.start_dir.clone());
+        // Whichever ended last: the program, or the last `run` task.
+        let program = self.exit.map(|exit| (exit.status.code() as u8, exit.at));
+        let ended = program.or(self.last_task);
         Info {
             clients: self.attached_count() as u64,
             pid: self.child.pid(),
             cmd: self.command_line.clone(),
             cwd: cwd.to_string_lossy().into_owned(),
             created_at: self.created_at,
-            task_ended_at: self.exit.map_or(0, |exit| exit.at),
-            task_exit_code: self.exit.map_or(0, |exit| exit.status.code() as u8),
+            task_ended_at: ended.map_or(0, |(_, at)| at),
+            task_exit_code: ended.map_or(0, |(code, _)| code),
         }
     }
 

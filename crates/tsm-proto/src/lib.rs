@@ -16,8 +16,11 @@
 //! | tag | name | client -> daemon | daemon -> client |
 //! | --- | --- | --- | --- |
 //! | 37 | SessionExit | | to attached clients when the program exits: 1 byte, its exit code; then the connection closes |
-//! | 38 | Status | empty | a JSON object: `name`, `state` (`running` or `exited`), `exit_code`, `daemon_pid`, `pid`, `rows`, `cols`, `clients`, `rss_bytes`, `version`, `labels` |
+//! | 38 | Status | empty | a JSON object: `name`, `state` (`running` or `exited`), `exit_code`, `daemon_pid`, `pid`, `rows`, `cols`, `clients`, `rss_bytes`, `version`, `labels`, `tasks` (queued or running), `last_task_exit_code`, `uncollected_exit_code` (the first non-zero code of the tasks that ended since the last collect, else 0; `null` if none ended). Payload `collect`: once no task runs, forget those codes after replying (`tsm wait` does) |
 //! | 39 | Follow | empty: stream the live output to this connection, read-only, without attaching | Output frames; SessionExit (then close) when the program exits |
+//! | 40 | TaskStarted | | to the client that sent Run: the command started; payload the task id; the task's output follows as Output frames, then TaskComplete |
+//! | 41 | RunStdin | like Run, but the command's stdin is the terminal (fed with Send) instead of /dev/null | Ack, TaskStarted, Output, TaskComplete |
+//! | 42 | Interrupt | empty: SIGINT to the terminal's foreground process group, unless that is the shell | none |
 //!
 //! # Layers
 //!

@@ -1,8 +1,7 @@
 //! Frame tags (spec/wire.md, "Tags").
 //!
 //! Tags 0 to 11 are the Go tsm's, 12 to 18 follow zmx's numbering, 32 and up are ours
-//! (32 to 36 as spec/wire.md lists them; 37 [`Tag::SessionExit`], 38 [`Tag::Status`]
-//! and 39 [`Tag::Follow`] are defined here).
+//! (32 to 36 as spec/wire.md lists them; 37 to 42 are defined in the crate docs).
 //! An unknown tag is kept as its byte ([`Tag::Unknown`]) so a frame with it can be read,
 //! skipped and even re-encoded unchanged: old daemons must survive new clients.
 
@@ -69,6 +68,16 @@ pub enum Tag {
     /// output as Output frames, read-only, without attaching (no Init, no resize, not
     /// counted in Info's clients); SessionExit and a close when the program exits.
     Follow,
+    /// 40, ours: daemon to the client that sent Run: the task's command started (the
+    /// shell printed the begin marker); payload the task id. Output frames with the task's
+    /// output follow, then TaskComplete.
+    TaskStarted,
+    /// 41, ours: like Run, but the command reads its stdin from the terminal (which the
+    /// client then feeds with Send), not from /dev/null: how `tsm write` ships a file.
+    RunStdin,
+    /// 42, ours: request (empty, no reply): SIGINT to the terminal's foreground process
+    /// group unless that is the session's shell (Ctrl-C in `tsm run`).
+    Interrupt,
     /// Any other byte: read, ignored by the daemon, kept here unchanged.
     Unknown(u8),
 }
@@ -104,6 +113,9 @@ impl Tag {
             37 => Tag::SessionExit,
             38 => Tag::Status,
             39 => Tag::Follow,
+            40 => Tag::TaskStarted,
+            41 => Tag::RunStdin,
+            42 => Tag::Interrupt,
             other => Tag::Unknown(other),
         }
     }
@@ -138,6 +150,9 @@ impl Tag {
             Tag::SessionExit => 37,
             Tag::Status => 38,
             Tag::Follow => 39,
+            Tag::TaskStarted => 40,
+            Tag::RunStdin => 41,
+            Tag::Interrupt => 42,
             Tag::Unknown(byte) => byte,
         }
     }

@@ -1,0 +1,17 @@
+//! Integration tests of `tsm`: real daemons on real PTYs, each test in its own temp dir.
+//! One test binary for the crate (saves link time): the topics live in `cases/`, out of
+//! Cargo's reach, so it does not build each as a binary of its own.
+
+mod support;
+
+mod cases {
+    mod attach_pty;
+    mod cli_texts;
+    mod exited;
+    mod go_compat;
+    mod lifecycle;
+    mod robustness;
+    mod security;
+    mod stale_busy;
+    mod switch;
+}
