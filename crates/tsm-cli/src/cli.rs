@@ -137,7 +137,7 @@ pub(crate) struct NewArgs {
     /// A label `k=v` for the session (repeatable).
     #[arg(long = "label", value_name = "K=V")]
     pub(crate) labels: Vec<String>,
-    /// The session's name.
+    /// Name of the new session.
     pub(crate) name: String,
     /// The command to run (default: your login shell).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
