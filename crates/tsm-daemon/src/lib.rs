@@ -2,7 +2,7 @@
 //! session's output, and serves any number of clients over the session's Unix socket.
 //!
 //! One process per session, one current-thread tokio runtime. The data path
-//! ([`data_path`]) in the order of DESIGN.md:
+//! (`data_path`) in the order of DESIGN.md:
 //!
 //! ```text
 //! program -> PTY master -> daemon read (large reads, drained until EAGAIN, bounded per wake)
@@ -12,12 +12,12 @@
 //!                   header + ring slices (writev), never a per-client copy of the stream
 //! ```
 //!
-//! - [`event_loop`]: the one `select!` (accept, PTY readable/writable, program exit,
+//! - `event_loop`: the one `select!` (accept, PTY readable/writable, program exit,
 //!   signals, deadlines).
-//! - [`connection`]: one task per connection; [`requests`]: one function per request tag.
-//! - [`attach`]: Init, the size-leader rule, resync of clients that fall behind.
-//! - [`lifecycle`]: the program's exit, Kill, signals, the end.
-//! - [`listener`]: bind (0600) and the SO_PEERCRED check: only the owner and root are
+//! - `connection`: one task per connection; `requests`: one function per request tag.
+//! - `attach`: Init, the size-leader rule, resync of clients that fall behind.
+//! - `lifecycle`: the program's exit, Kill, signals, the end.
+//! - `listener`: bind (0600) and the SO_PEERCRED check: only the owner and root are
 //!   served.
 //!
 //! A slow or stopped client never stalls the PTY, the program or the other clients, and
@@ -71,7 +71,7 @@ use crate::screen::Screen;
 use crate::session::{Phase, Session, unix_now};
 
 /// The default ring capacity in bytes: the raw history kept, and how far a client may fall
-/// behind before it is resynced (well above [`BACKLOG_LIMIT_BYTES`]).
+/// behind before it is resynced (well above the resync bound of 256 KiB).
 pub const DEFAULT_RING_BYTES: usize = 1024 * 1024;
 
 /// The daemon's state, shared by the tasks of its one thread.
