@@ -9,8 +9,10 @@ mod cases {
     mod cli_texts;
     mod exited;
     mod go_compat;
+    mod labels;
     mod lifecycle;
     mod robustness;
+    mod scripting;
     mod security;
     mod stale_busy;
     mod switch;

@@ -9,6 +9,7 @@
 use std::collections::VecDeque;
 use std::rc::Rc;
 
+use tokio::net::UnixStream;
 use tokio::sync::Notify;
 use tsm_proto::{HEADER_LEN, Size, Tag};
 use tsm_scrollback::Offset;
@@ -84,11 +85,14 @@ pub(crate) struct ClientState {
     pub(crate) close: Close,
     /// Wakes the connection's task when something changed for it.
     pub(crate) wake: Rc<Notify>,
+    /// The connection, shared with its task, so new output is written at once after a PTY
+    /// read rather than one task switch later.
+    pub(crate) stream: Rc<UnixStream>,
 }
 
 impl ClientState {
     /// A new, unattached connection.
-    pub(crate) fn new() -> ClientState {
+    pub(crate) fn new(stream: Rc<UnixStream>) -> ClientState {
         ClientState {
             attached: false,
             following: false,
@@ -104,6 +108,7 @@ impl ClientState {
             needs_snapshot: false,
             close: Close::No,
             wake: Rc::new(Notify::new()),
+            stream,
         }
     }
 

@@ -20,7 +20,7 @@ use crate::session::{INPUT_QUEUE_LIMIT, Phase};
 const CLIENT_READ_BUDGET_BYTES: usize = 256 * 1024;
 
 /// Serves connection `id` until it closes or the daemon closes it.
-pub(crate) async fn serve(shared: Shared, id: ClientId, stream: UnixStream) {
+pub(crate) async fn serve(shared: Shared, id: ClientId, stream: std::rc::Rc<UnixStream>) {
     let Some(wake) = shared.borrow().clients.get(&id).map(|c| c.wake.clone()) else { return };
     let mut decoder = FrameDecoder::new();
     loop {
@@ -38,6 +38,14 @@ pub(crate) async fn serve(shared: Shared, id: ClientId, stream: UnixStream) {
             Close::Now => break,
             Close::AfterFlush if !wants_write => break,
             _ => {}
+        }
+        // Frames read while the PTY input queue was full wait in the decoder; handle them
+        // once it has room, before reading more.
+        if can_read
+            && decoder.buffered() > 0
+            && handle_frames(&shared, id, &mut decoder) == Next::Close
+        {
+            break;
         }
         tokio::select! {
             ready = stream.readable(), if can_read => {

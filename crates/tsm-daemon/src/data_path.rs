@@ -14,8 +14,9 @@ use tsm_scrollback::{Offset, Writer};
 use crate::client::{ClientState, OutputFrame};
 use crate::screen::Screen;
 
-/// Bytes read from the PTY per wake before other sources get a turn.
-pub(crate) const READ_BUDGET_BYTES: usize = 256 * 1024;
+/// Bytes read from the PTY per wake before other sources get a turn (and before attached
+/// clients are written to, so a fast client keeps up in steps of this size).
+pub(crate) const READ_BUDGET_BYTES: usize = 128 * 1024;
 
 /// Size of the PTY read buffer: large reads, few syscalls.
 pub(crate) const READ_BUF_BYTES: usize = 64 * 1024;
@@ -23,9 +24,10 @@ pub(crate) const READ_BUF_BYTES: usize = 64 * 1024;
 /// The largest Output frame payload the daemon sends, in bytes.
 pub(crate) const MAX_OUTPUT_FRAME: usize = 128 * 1024;
 
-/// A client whose unsent backlog passes this many bytes is resynced (a few screens of
-/// heavy output; far below the ring's capacity, so its in-flight frame is still there).
-pub(crate) const BACKLOG_LIMIT_BYTES: u64 = 256 * 1024;
+/// A client whose unsent backlog passes this many bytes is resynced: several PTY reads'
+/// worth, so a client that keeps up is never resynced, and far below the ring's capacity,
+/// so its in-flight frame is still there.
+pub(crate) const BACKLOG_LIMIT_BYTES: u64 = 512 * 1024;
 
 /// What one drain of the PTY found.
 #[derive(Debug, Default, Clone, Copy)]

@@ -82,7 +82,8 @@ fn on_accept(
     }
     *next_id += 1;
     let id = *next_id;
-    shared.borrow_mut().clients.insert(id, ClientState::new());
+    let stream = std::rc::Rc::new(stream);
+    shared.borrow_mut().clients.insert(id, ClientState::new(stream.clone()));
     tokio::task::spawn_local(connection::serve(shared.clone(), id, stream));
 }
 
@@ -114,17 +115,34 @@ fn on_pty_readable(
     let replies = session.screen.take_replies();
     if !replies.is_empty() && session.attached_count() == 0 {
         // No terminal is attached to answer the program's queries; the model does.
-        session.input.extend_from_slice(&replies);
-        session.changed.notify_one();
+        session.queue_input(&replies);
     }
     if drain.bytes > 0 {
         task::on_output(session);
         attach::resync_laggards(session);
-        for client in session.clients.values().filter(|c| c.follows_output()) {
-            client.wake.notify_one();
-        }
+        flush_followers(session);
     }
     !drain.closed
+}
+
+/// Writes new output to every client that follows it, right away; a client whose socket is
+/// full is left to its task, which waits until it is writable.
+fn flush_followers(session: &mut crate::session::Session) {
+    for client in session.clients.values_mut().filter(|c| c.follows_output()) {
+        if client.needs_snapshot {
+            client.wake.notify_one();
+            continue;
+        }
+        let stream = client.stream.clone();
+        match data_path::flush_client(client, &session.ring, &stream) {
+            Ok(data_path::Flush::Done) => {}
+            Ok(data_path::Flush::Pending) => client.wake.notify_one(),
+            Err(_) => {
+                client.close = crate::client::Close::Now;
+                client.wake.notify_one();
+            }
+        }
+    }
 }
 
 /// The PTY takes input again: write what is queued.

@@ -75,6 +75,7 @@ pub(crate) fn on_child_exit(session: &mut Session) {
         return;
     }
     let code = status.code() as u8;
+    crate::task::on_program_exit(session, code);
     let head = session.ring.head();
     let mut seen = false;
     for client in
@@ -114,6 +115,7 @@ fn drain_last_output(session: &mut Session) {
             }
         }
     }
+    crate::task::on_output(session); // the last output may hold a task's markers
     session.wake_all();
 }
 

@@ -44,7 +44,7 @@ pub(crate) fn handle(session: &mut Session, id: ClientId, frame: Frame<'_>) -> N
         Tag::AgentGet => reply(session, id, Tag::AgentGet, b"null"),
         Tag::Run => on_run(session, id, frame.payload, false),
         Tag::RunStdin => on_run(session, id, frame.payload, true),
-        Tag::Interrupt => on_interrupt(session),
+        Tag::Interrupt => on_interrupt(session, id),
         Tag::Write => ack(
             session,
             id,
@@ -84,8 +84,7 @@ fn on_input(session: &mut Session, id: ClientId, bytes: &[u8], may_lead: bool) {
     // The reader stops reading clients while the queue is full, so this bound holds up to
     // one frame's worth.
     debug_assert!(session.input.len() <= INPUT_QUEUE_LIMIT + tsm_proto::MAX_PAYLOAD_LEN);
-    session.input.extend_from_slice(bytes);
-    session.changed.notify_one();
+    session.queue_input(bytes);
 }
 
 fn on_resize(session: &mut Session, id: ClientId, payload: &[u8]) {
@@ -206,14 +205,27 @@ fn on_run(session: &mut Session, id: ClientId, payload: &[u8], stdin_from_termin
     crate::task::start_next(session);
 }
 
-/// Interrupt (tag 42): SIGINT to the terminal's foreground process group, unless that is
-/// the shell itself (then there is nothing to interrupt).
-fn on_interrupt(session: &mut Session) {
-    let shell = session.child.pid();
-    if let Some(pgrp) = session.pty.get_ref().foreground_process_group()
-        && pgrp != shell
-        && let Some(pgrp) = rustix::process::Pid::from_raw(pgrp)
+/// Interrupt (tag 42): SIGINT to the terminal's foreground process group; to the shell
+/// itself only while a task runs (at its prompt there is nothing to interrupt). A `run` client that interrupts
+/// its task gets no output after this point: what follows is the shell's prompt and the
+/// echo of the end-marker line, not the command's output.
+fn on_interrupt(session: &mut Session, id: ClientId) {
+    let head = session.ring.head();
+    if let Some(client) = session.clients.get_mut(&id)
+        && client.runs_task()
     {
+        client.window_end = Some(client.window_end.map_or(head, |end| end.min(head)));
+    }
+    let shell = session.child.pid();
+    let foreground = session.pty.get_ref().foreground_process_group();
+    // Between two commands of a task the shell itself is in the foreground: interrupting
+    // it abandons the rest of the task's line, as Ctrl-C at a terminal would.
+    let target = match foreground {
+        Some(pgrp) if pgrp != shell => Some(pgrp),
+        Some(_) if session.tasks.busy() => Some(shell),
+        _ => None,
+    };
+    if let Some(pgrp) = target.and_then(rustix::process::Pid::from_raw) {
         let _ = rustix::process::kill_process_group(pgrp, rustix::process::Signal::INT);
     }
 }

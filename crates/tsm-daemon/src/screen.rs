@@ -1,82 +1,59 @@
-//! The daemon's view of the screen: what a re-attaching client is sent, and what History
-//! replies contain.
-//!
-//! For now this keeps the raw tail of the output and replays its last lines after a clear;
-//! the terminal model of `tsm-pty` replaces it.
+//! The daemon's screen: `tsm-pty`'s terminal model, fed with every byte of output. It
+//! gives a re-attaching client its screen back, answers the program's terminal queries
+//! while no client is attached, and renders History replies.
 
 use tsm_proto::{HistoryFormat, HistoryRequest, Size};
+use tsm_pty::{DEFAULT_SCROLLBACK_LINES, RenderFormat, RenderOptions, TerminalModel, WindowSize};
 
-/// How much raw output the screen keeps for replay, in bytes.
-const KEEP_BYTES: usize = 64 * 1024;
-
-/// Lines replayed on attach.
-const SNAPSHOT_LINES: usize = 200;
-
-/// The screen as far as the daemon knows it.
-#[derive(Debug, Default)]
+/// The screen model of the session.
 pub(crate) struct Screen {
-    /// The last [`KEEP_BYTES`] of output, at most twice that between trims.
-    tail: Vec<u8>,
-    /// The size last applied.
-    size: Size,
+    model: TerminalModel,
 }
 
 impl Screen {
-    /// A screen of `size`.
+    /// A screen of `size` keeping the default scrollback.
     pub(crate) fn new(size: Size) -> Screen {
-        Screen { tail: Vec::new(), size }
+        Screen { model: TerminalModel::new(window(size), DEFAULT_SCROLLBACK_LINES) }
     }
 
     /// Takes program output.
     pub(crate) fn advance(&mut self, bytes: &[u8]) {
-        self.tail.extend_from_slice(bytes);
-        if self.tail.len() > 2 * KEEP_BYTES {
-            self.tail.drain(..self.tail.len() - KEEP_BYTES);
-        }
+        self.model.advance(bytes);
     }
 
     /// Takes a new size.
     pub(crate) fn resize(&mut self, size: Size) {
-        self.size = size;
+        self.model.resize(window(size));
     }
 
-    /// Bytes that repaint a fresh terminal of the current size.
+    /// Bytes that repaint a fresh terminal of the current size: scrollback first, then the
+    /// screen with its modes, cursor and title.
     pub(crate) fn snapshot_into(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"\x1b[H\x1b[2J\x1b[0m");
-        out.extend_from_slice(last_lines(&self.tail, SNAPSHOT_LINES));
+        self.model.snapshot_into(out);
     }
 
-    /// Answers to terminal queries the program sent; none yet.
+    /// Answers to terminal queries the program sent since the last call.
     pub(crate) fn take_replies(&mut self) -> Vec<u8> {
-        Vec::new()
+        self.model.take_replies()
     }
 
-    /// The directory the program last announced (OSC 7); not tracked yet.
+    /// The directory the program last announced (OSC 7).
     pub(crate) fn cwd(&self) -> Option<&str> {
-        None
+        self.model.cwd()
     }
 
-    /// A History reply.
+    /// A History reply. The Go tsm's request (no format) gets the styled visible screen.
     pub(crate) fn history(&self, request: &HistoryRequest) -> Vec<u8> {
-        let lines = if request.lines == 0 { usize::MAX } else { request.lines as usize };
-        let raw = last_lines(&self.tail, lines);
-        match request.format {
-            HistoryFormat::Preview | HistoryFormat::Vt => raw.to_vec(),
-            HistoryFormat::Plain | HistoryFormat::Html => raw.to_vec(),
-        }
+        let (format, screen_only) = match request.format {
+            HistoryFormat::Preview => (RenderFormat::Vt, true),
+            HistoryFormat::Plain => (RenderFormat::Plain, request.screen_only),
+            HistoryFormat::Vt => (RenderFormat::Vt, request.screen_only),
+            HistoryFormat::Html => (RenderFormat::Html, request.screen_only),
+        };
+        self.model.render(format, RenderOptions { lines: request.lines, screen_only })
     }
 }
 
-/// The last `n` lines of `bytes`.
-fn last_lines(bytes: &[u8], n: usize) -> &[u8] {
-    let mut newlines = 0;
-    for (i, &b) in bytes.iter().enumerate().rev() {
-        if b == b'\n' && i + 1 != bytes.len() {
-            newlines += 1;
-            if newlines == n {
-                return &bytes[i + 1..];
-            }
-        }
-    }
-    bytes
+fn window(size: Size) -> WindowSize {
+    WindowSize { rows: size.rows, cols: size.cols, xpixel: size.xpixel, ypixel: size.ypixel }
 }

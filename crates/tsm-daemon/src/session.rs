@@ -172,6 +172,24 @@ impl Session {
         self.screen.resize(size);
     }
 
+    /// Input for the program: written to the PTY at once when nothing is queued before it
+    /// (one task switch less per keystroke), the rest queued for when the PTY takes it.
+    pub(crate) fn queue_input(&mut self, bytes: &[u8]) {
+        let mut rest = bytes;
+        if self.input.is_empty() {
+            match self.pty.get_ref().write(bytes) {
+                Ok(n) => rest = &bytes[n..],
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(err) => tracing::debug!(%err, "writing to the PTY failed"),
+            }
+        }
+        if !rest.is_empty() {
+            self.input.extend_from_slice(rest);
+            self.changed.notify_one();
+        }
+    }
+
     /// Wakes every connection's task.
     pub(crate) fn wake_all(&self) {
         for client in self.clients.values() {

@@ -181,8 +181,7 @@ pub(crate) fn start_next(session: &mut Session) {
     if session.tasks.scanned.is_none() {
         session.tasks.scanned = Some(session.ring.head());
     }
-    session.input.extend_from_slice(&text);
-    session.changed.notify_one();
+    session.queue_input(&text);
 }
 
 /// Whether PTY reads wait for a lagging `run` client; returns the time the pause ends at.
@@ -312,6 +311,22 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
+/// The program (the shell) exited: tasks that will never end are dropped, and the clients
+/// waiting for them learn it (after the output they were sent), instead of waiting forever.
+pub(crate) fn on_program_exit(session: &mut Session, code: u8) {
+    let head = session.ring.head();
+    for task in session.tasks.queue.drain(..) {
+        let Some(client) = task.requester.and_then(|id| session.clients.get_mut(&id)) else {
+            continue;
+        };
+        if !client.follows_output() {
+            client.defer_frame(head, Tag::SessionExit, &[code], false);
+            client.close = crate::client::Close::AfterFlush;
+            client.wake.notify_one();
+        }
+    }
+}
+
 /// The begin marker showed: the requester streams the task's output from `from` on.
 fn on_begin(session: &mut Session, from: Offset) {
     let Some(task) = session.tasks.queue.front_mut() else { return };
@@ -336,8 +351,10 @@ fn on_end(session: &mut Session, at: Offset, code: u8) {
         session.uncollected_exit_code = Some(code);
     }
     if let Some(client) = task.requester.and_then(|id| session.clients.get_mut(&id)) {
-        client.window_end = Some(at);
-        client.defer_frame(at, Tag::TaskComplete, &[code], true);
+        // An interrupted task's window was already cut short (see Interrupt).
+        let end = client.window_end.map_or(at, |cut| cut.min(at));
+        client.window_end = Some(end);
+        client.defer_frame(end, Tag::TaskComplete, &[code], true);
         client.wake.notify_one();
     }
     start_next(session);

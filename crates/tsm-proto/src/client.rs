@@ -64,6 +64,13 @@ impl Connection {
         Ok(Connection { stream, decoder: FrameDecoder::new() })
     }
 
+    /// Splits the connection into its stream and the bytes already read from it but not
+    /// yet returned as frames, for a reader that takes over (an async one, say).
+    pub fn into_parts(mut self) -> (UnixStream, Vec<u8>) {
+        let buffered = self.decoder.take_buffered();
+        (self.stream, buffered)
+    }
+
     /// The underlying stream (e.g. to clone it for a reader thread).
     pub fn stream(&self) -> &UnixStream {
         &self.stream

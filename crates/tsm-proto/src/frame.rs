@@ -284,6 +284,15 @@ impl FrameDecoder {
         Ok(Some(Frame { tag: header.tag, payload: &self.buf[payload_start..self.start] }))
     }
 
+    /// Takes the bytes received and not yet returned as frames (to hand a connection over
+    /// to another reader without losing what this one already read).
+    pub fn take_buffered(&mut self) -> Vec<u8> {
+        let rest = self.buf.split_off(self.start);
+        self.buf.clear();
+        self.start = 0;
+        rest
+    }
+
     /// Bytes received and not yet returned as frames.
     pub fn buffered(&self) -> usize {
         self.buf.len() - self.start

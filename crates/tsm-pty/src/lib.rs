@@ -1,4 +1,4 @@
-//! Programs on pseudo-terminals, for the tsm session daemon.
+//! Programs on pseudo-terminals, and the model of their screen, for the tsm session daemon.
 //!
 //! [`spawn`] opens a PTY and starts a program on it the way a terminal emulator does: the
 //! program leads a new session whose controlling terminal is the PTY, with the slave as its
@@ -33,6 +33,92 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! [`TerminalModel`] is the screen the program drew: fed with every byte read from the
+//! [`Pty`], it can [`snapshot`](TerminalModel::snapshot_into) itself as VT bytes that restore
+//! it on a fresh terminal, [answer](TerminalModel::take_replies) the program's terminal
+//! queries, and [`render`](TerminalModel::render) its history as plain text, VT or HTML
+//! ([`RenderFormat`], [`RenderOptions`]).
+//!
+//! # The terminal model
+//!
+//! The emulator is `alacritty_terminal` 0.26 (parsed by `vte`), with kitty keyboard tracking
+//! on and a scrollback bound given at creation ([`DEFAULT_SCROLLBACK_LINES`] is tmux's 2000).
+//! vte hands every parsed action to a handler of ours, which forwards it to alacritty's `Term`
+//! and records on the way what the `Term` keeps private or ignores; only OSC 7 needs a scan
+//! of the raw bytes. The proof of the snapshot is a round trip, in `tests/roundtrip.rs`:
+//! generated streams and recorded programs fed into model A, A's snapshot fed into a fresh
+//! model B, A and B compared cell by cell (`testing::differences`, with the `testing` feature), also
+//! after a snapshot taken at any byte followed by the rest of the stream.
+//!
+//! **Restored**: the primary screen and its scrollback (scrollback first, so it lands in the
+//! terminal's own scrollback), the alternate screen with the primary one intact beneath it,
+//! every cell's text (wide characters, combining marks, emoji, DEC line drawing as the
+//! characters it drew, tab cells), attributes (bold, dim, italic, the five underline styles
+//! and underline colour, inverse, hidden, strike; 16, 256 and true colours) and OSC 8
+//! hyperlinks; soft wraps; the cursor (position, pending wrap, shape and blinking,
+//! visibility) and the saved cursor (DECSC); the modes (application cursor and keypad,
+//! autowrap, origin, insert, newline, bracketed paste, mouse modes 9/1000/1002/1003 and
+//! encodings 1005/1006/1015/1016, focus reporting, alternate scroll and urgency if switched
+//! off); the kitty keyboard flags and both screens' flag stacks; xterm modifyOtherKeys; the
+//! scroll region; the charsets (G0 to G3, SI/SO); the title (OSC 0/2) and title stack; the
+//! cwd (OSC 7).
+//!
+//! **Decisions.**
+//!
+//! - *The snapshot starts without RIS*, which clears the scrollback in several terminals.
+//!   It opens a synchronized update (`CSI ? 2026 h`, so the terminal shows it at once),
+//!   leaves the alternate screen, resets SGR, hyperlink, scroll region, origin, insert and
+//!   newline modes and charsets, turns autowrap on, hides the cursor, and clears the screen
+//!   with `CSI H CSI J` (not `CSI 2 J`, which some terminals, alacritty among them, push into
+//!   the scrollback). Then scrollback rows and screen, then modes, then the cursor; it ends
+//!   the update with `CSI ? 2026 l`, so a client is never left waiting.
+//! - *Synchronized output (mode 2026) is applied at once.* vte would hold back everything
+//!   between `CSI ? 2026 h` and `l`; a snapshot taken meanwhile would miss bytes that the
+//!   live stream after it no longer carries. The model has no pending update, ever, and
+//!   DECRQM reports 2026 as reset.
+//! - *The unfinished end of the stream is replayed.* A PTY read can end inside an escape
+//!   sequence or a UTF-8 character; the snapshot ends with those bytes (up to 4 KiB), so the
+//!   client's parser continues where the model's is when the live stream completes them.
+//!   This also works around a vte 0.15 bug that drops the character after a UTF-8 character
+//!   split across two chunks: such a partial character is held back until the next chunk.
+//! - *Query answers* ([`TerminalModel::take_replies`]): DA1 is a VT220 with colour
+//!   ([`DA1_REPLY`], `CSI ? 62 ; 22 c`), DA2 says VT220 version 10 ([`DA2_REPLY`],
+//!   `CSI > 1 ; 10 ; 0 c`: not xterm, tmux or screen, which programs special-case); DSR 5 is
+//!   "OK", DSR 6 the cursor (1-based, relative to the scroll region in origin mode); the kitty
+//!   query gets the current flags; DECRQM, modifyOtherKeys and the text area size in cells
+//!   are answered from the model. OSC 4/10/11/12 colour queries, OSC 52 clipboard reads and
+//!   pixel sizes are not answered (the user's terminal knows them, the model does not).
+//! - *Modes 47 and 1047* switch screens like 1049 (alacritty ignores them), 1048 saves and
+//!   restores the cursor.
+//! - *Scroll regions* follow xterm: a region of fewer than two lines after clamping to the
+//!   screen is refused (alacritty would keep one no DECSTBM can restore).
+//! - *Kitty keyboard pushes beyond 4095 entries are dropped* (alacritty 0.26 panics at 4096).
+//! - *The emulator is at least 2 columns wide* (alacritty's minimum); a 1-column size is
+//!   modelled as 2.
+//!
+//! **Not restored**: palette changes (OSC 4/10/11/12/104), tab stops, blinking text
+//! (alacritty keeps no blink attribute), the mouse pointer shape (OSC 22), the inactive
+//! alternate screen's content (it is cleared on the next switch anyway), titles deeper than 64
+//! in the title stack, an unfinished sequence longer than 4 KiB. Some states no sequence can
+//! make are approximated:
+//!
+//! - on screens of fewer than 3 rows or columns, a soft wrap on the bottom row and fix-ups of
+//!   the last column of wrapped rows (the property tests use at least 3 rows and columns;
+//!   ordinary output on smaller screens is tested on its own);
+//! - a pending wrap that a resize left anywhere but in the last column;
+//! - the primary screen's saved cursor while the alternate screen is active (it is the
+//!   cursor at the switch, as `CSI ? 1049 h` makes it);
+//! - in origin mode with the cursor outside the scroll region (only DECRC gets it there), the
+//!   saved cursor, when LF or RI cannot carry the cursor from it without scrolling;
+//! - stale soft-wrap and leading-spacer flags a resize leaves outside the last column, and a
+//!   spacer left in the first column (they show as blanks).
+//!
+//! A pending wrap on a row that has wrapped since (RI and LF keep one, DECSC saves one) *is*
+//! restored: it is made on a row that prints safely and carried over with LF or RI.
+//!
+//! The history renderers show the primary scrollback then the active screen; HTML uses
+//! xterm's default palette.
+//!
 //! # Decisions the daemon relies on
 //!
 //! - **End of output.** Linux reports "no slave fd open any more" as `EIO` on the master;
@@ -52,9 +138,9 @@
 //!
 //! # What this crate does not do
 //!
-//! No terminal emulation or screen model yet, no async runtime (put the [`Pty`] in an
-//! `AsyncFd` after [`Pty::set_nonblocking`]), no reaping in the background, no shell
-//! integration (rc files), and nothing but Linux.
+//! No async runtime (put the [`Pty`] in an `AsyncFd` after [`Pty::set_nonblocking`]), no
+//! reaping in the background, no shell integration (rc files), no decision about when to
+//! answer queries or send snapshots (the daemon's), and nothing but Linux.
 //!
 //! [`resize`]: Pty::resize
 //! [foreground process group]: Pty::foreground_process_group
@@ -65,11 +151,21 @@
 #![deny(missing_docs)]
 
 pub use crate::error::SpawnError;
+pub use crate::model::{DEFAULT_SCROLLBACK_LINES, TerminalModel};
 pub use crate::pty::{Pty, WindowSize};
+pub use crate::render::{RenderFormat, RenderOptions};
 pub use crate::spawn::{Child, DEFAULT_TERM, ExitStatus, SpawnOptions, login_shell, spawn};
+pub use crate::tracker::{DA1_REPLY, DA2_REPLY};
 pub use rustix::process::Signal;
 
 mod error;
+mod model;
 pub mod process;
 mod pty;
+mod render;
+mod snapshot;
 mod spawn;
+mod tail;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod tracker;

@@ -117,18 +117,28 @@ async fn follow_task(
     json_output: bool,
     timeout: Option<Duration>,
 ) -> Result<TaskEnd> {
-    let stream = conn.stream().try_clone()?;
+    let (stream, already_read) = conn.into_parts();
     stream.set_nonblocking(true)?;
     let (mut reader, mut writer) = tokio::net::UnixStream::from_std(stream)?.into_split();
     let mut interrupt = signal(SignalKind::interrupt())?;
     let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
     let mut decoder = FrameDecoder::new();
+    decoder.push(&already_read); // frames that came with the Ack
+    let mut printer = TaskOutput {
+        strip,
+        json_output,
+        stripper: AnsiStripper::new(),
+        text: Vec::new(),
+        captured: Vec::new(),
+    };
     let mut buf = Vec::with_capacity(64 * 1024);
-    let mut stripper = AnsiStripper::new();
-    let mut text = Vec::new();
-    let mut captured = Vec::new();
-    let mut stdout = std::io::stdout();
     loop {
+        while let Some(frame) = decoder.next_frame()? {
+            if let Some(code) = printer.on_frame(frame.tag, frame.payload)? {
+                return Ok(TaskEnd::Completed(code));
+            }
+        }
+        std::io::stdout().flush()?;
         tokio::select! {
             read = reader.read_buf(&mut buf) => {
                 if read? == 0 {
@@ -136,36 +146,6 @@ async fn follow_task(
                 }
                 decoder.push(&buf);
                 buf.clear();
-                while let Some(frame) = decoder.next_frame()? {
-                    match frame.tag {
-                        Tag::Output => {
-                            let shown = if strip {
-                                text.clear();
-                                stripper.strip(frame.payload, &mut text);
-                                &text[..]
-                            } else {
-                                frame.payload
-                            };
-                            if json_output {
-                                captured.extend_from_slice(shown);
-                            } else {
-                                stdout.write_all(shown)?;
-                            }
-                        }
-                        Tag::TaskComplete => {
-                            let code = tsm_proto::parse_task_complete(frame.payload)?;
-                            if json_output {
-                                let output = String::from_utf8_lossy(&captured);
-                                writeln!(stdout, "{}", json!({ "exit_code": code, "output": output }))?;
-                            }
-                            stdout.flush()?;
-                            return Ok(TaskEnd::Completed(code));
-                        }
-                        Tag::SessionExit => bail!("the session ended before the command finished"),
-                        _ => {}
-                    }
-                }
-                stdout.flush()?;
             }
             _ = interrupt.recv() => {
                 let mut frame = Vec::new();
@@ -173,6 +153,54 @@ async fn follow_task(
                 writer.write_all(&frame).await?;
             }
             () = sleep_until(deadline) => return Ok(TaskEnd::TimedOut),
+        }
+    }
+}
+
+/// What `tsm run` does with the frames of its task.
+struct TaskOutput {
+    /// Strip escape sequences.
+    strip: bool,
+    /// Print one JSON object at the end instead of streaming.
+    json_output: bool,
+    stripper: AnsiStripper,
+    /// Scratch for stripped text.
+    text: Vec<u8>,
+    /// The whole output, for `--json`.
+    captured: Vec<u8>,
+}
+
+impl TaskOutput {
+    /// Handles one frame; returns the exit code once the task completed.
+    fn on_frame(&mut self, tag: Tag, payload: &[u8]) -> Result<Option<u8>> {
+        let mut stdout = std::io::stdout();
+        match tag {
+            Tag::Output => {
+                let shown = if self.strip {
+                    self.text.clear();
+                    self.stripper.strip(payload, &mut self.text);
+                    &self.text[..]
+                } else {
+                    payload
+                };
+                if self.json_output {
+                    self.captured.extend_from_slice(shown);
+                } else {
+                    stdout.write_all(shown)?;
+                }
+                Ok(None)
+            }
+            Tag::TaskComplete => {
+                let code = tsm_proto::parse_task_complete(payload)?;
+                if self.json_output {
+                    let output = String::from_utf8_lossy(&self.captured);
+                    writeln!(stdout, "{}", json!({ "exit_code": code, "output": output }))?;
+                }
+                stdout.flush()?;
+                Ok(Some(code))
+            }
+            Tag::SessionExit => bail!("the session ended before the command finished"),
+            _ => Ok(None),
         }
     }
 }

@@ -96,7 +96,7 @@ fn the_last_output_comes_before_the_exit_notice() {
         dir.new_shell(&name);
         let mut client = dir.client(&name);
         client.init(24, 80);
-        client.wait_output_contains("$ ");
+        client.wait_output_contains("$");
         // Printed right before the exit, so the daemon may read it after the exit.
         client.input("printf 'LAST%s' $((1+1)); exit 3\r");
         let frames = frames_until_closed(&dir, &mut client);

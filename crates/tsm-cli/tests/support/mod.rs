@@ -6,6 +6,7 @@
 //! - [`TestDir::tsm`]: the `tsm` binary with a scrubbed environment.
 //! - [`TestClient`]: speaks tsm-proto over a Unix stream.
 //! - [`PtyClient`]: `tsm attach NAME` on a real PTY.
+//! - [`TestDir::spawn`]: `tsm` in the background ([`Spawned`]), output collected as it comes.
 //! - [`TestDir::wait_for`]: polls a condition until a deadline; nothing sleeps to wait.
 //!
 //! Every failure message carries the tail of the session logs (`<dir>.logs/<name>.log`).
@@ -14,6 +15,7 @@
 
 mod client;
 mod pty;
+mod spawned;
 
 use std::ffi::OsString;
 use std::fs;
@@ -29,6 +31,7 @@ use tempfile::TempDir;
 
 pub use client::{Recv, TestClient};
 pub use pty::PtyClient;
+pub use spawned::{Finished, Spawned};
 
 /// The longest any test waits for one thing.
 pub const WAIT: Duration = Duration::from_secs(10);
