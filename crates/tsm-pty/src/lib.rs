@@ -111,7 +111,9 @@
 //! - in origin mode with the cursor outside the scroll region (only DECRC gets it there), the
 //!   saved cursor, when LF or RI cannot carry the cursor from it without scrolling;
 //! - stale soft-wrap and leading-spacer flags a resize leaves outside the last column, and a
-//!   spacer left in the first column (they show as blanks).
+//!   spacer left in the first column (they show as blanks);
+//! - combining marks attached to a spacer cell (the second half of a wide character, or the
+//!   placeholder where one wrapped): spacers are never drawn, so the marks show nowhere.
 //!
 //! A pending wrap on a row that has wrapped since (RI and LF keep one, DECSC saves one) *is*
 //! restored: it is made on a row that prints safely and carried over with LF or RI.

@@ -173,13 +173,18 @@ fn compare_cursor(
     }
 }
 
-/// Cells equal in everything visible (an empty `extra` equals none).
+/// Cells equal in everything visible (an empty `extra` equals none). Combining marks on a
+/// spacer cell (the second half of a wide character, or the placeholder left where a wide
+/// character wrapped) are not compared: spacers are never drawn, so such marks show nowhere,
+/// and no byte stream puts them on a fresh terminal's spacer the same way.
 fn same_cell(a: &Cell, b: &Cell) -> bool {
+    let spacer = Flags::WIDE_CHAR_SPACER | Flags::LEADING_WIDE_CHAR_SPACER;
+    let marks_visible = !a.flags.intersects(spacer);
     a.c == b.c
         && a.fg == b.fg
         && a.bg == b.bg
         && a.flags == b.flags
-        && a.zerowidth().unwrap_or_default() == b.zerowidth().unwrap_or_default()
+        && (!marks_visible || a.zerowidth().unwrap_or_default() == b.zerowidth().unwrap_or_default())
         && a.underline_color() == b.underline_color()
         && same_link(a, b)
 }
