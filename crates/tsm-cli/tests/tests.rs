@@ -16,4 +16,5 @@ mod cases {
     mod security;
     mod stale_busy;
     mod switch;
+    mod tmux_restore;
 }
