@@ -399,6 +399,10 @@ fn draw_cells_from(
                     }
                 } else if !is_erased(before) {
                     w.print_cell(before);
+                    if before.c == '\t' {
+                        w.cha(col - 1);
+                        w.out.push(b'\t');
+                    }
                 }
                 col += 1;
                 continue;

@@ -184,7 +184,8 @@ fn same_cell(a: &Cell, b: &Cell) -> bool {
         && a.fg == b.fg
         && a.bg == b.bg
         && a.flags == b.flags
-        && (!marks_visible || a.zerowidth().unwrap_or_default() == b.zerowidth().unwrap_or_default())
+        && (!marks_visible
+            || a.zerowidth().unwrap_or_default() == b.zerowidth().unwrap_or_default())
         && a.underline_color() == b.underline_color()
         && same_link(a, b)
 }
