@@ -28,7 +28,9 @@ fn ring(c: &mut Criterion) {
         b.iter(|| reader.read_at(writer.head().saturating_sub(CHUNK as u64), &mut buf))
     });
     group.bench_function("slices_4k", |b| {
-        b.iter(|| black_box(writer.slices(writer.head().saturating_sub(CHUNK as u64), writer.head())))
+        b.iter(|| {
+            black_box(writer.slices(writer.head().saturating_sub(CHUNK as u64), writer.head()))
+        })
     });
 
     // Readers that follow the head and resync on Lagged, as clients of the daemon do; they
