@@ -192,6 +192,9 @@ pub(crate) struct LsArgs {
     /// Print the list again whenever it changes (with --json, one array per line).
     #[arg(long)]
     pub(crate) watch: bool,
+    /// Only sessions with label `k=v` (repeatable: all must match).
+    #[arg(long = "where", value_name = "K=V")]
+    pub(crate) filters: Vec<String>,
 }
 
 /// `tsm history`.

@@ -19,10 +19,12 @@ const WATCH_INTERVAL: Duration = Duration::from_secs(1);
 /// Lists sessions.
 pub(crate) fn run(args: &LsArgs) -> Result<ExitCode> {
     let dir = SocketDir::from_env();
+    let filters = parse_filters(&args.filters)?;
     let mut stdout = io::stdout();
     let mut last = None;
     loop {
-        let list = sessions::collect(&dir)?;
+        let mut list = sessions::collect(&dir)?;
+        list.retain(|session| matches_filters(session, &filters));
         let text = render(&dir, &list, args);
         if last.as_ref() != Some(&text) {
             stdout.write_all(text.as_bytes())?;
@@ -34,6 +36,26 @@ pub(crate) fn run(args: &LsArgs) -> Result<ExitCode> {
         }
         std::thread::sleep(WATCH_INTERVAL);
     }
+}
+
+/// The `--where k=v` filters as (key, value) pairs.
+fn parse_filters(filters: &[String]) -> Result<Vec<(String, String)>> {
+    filters
+        .iter()
+        .map(|filter| match filter.split_once('=') {
+            Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+            _ => anyhow::bail!("Invalid filter {filter:?}: expected --where key=value."),
+        })
+        .collect()
+}
+
+/// Whether the session has every label of `filters` (sessions without labels, stale and
+/// busy ones included, match no filter).
+fn matches_filters(session: &Session, filters: &[(String, String)]) -> bool {
+    filters.iter().all(|(key, value)| match &session.probe {
+        Probe::Live(_, Some(status)) => status.labels.get(key) == Some(value),
+        _ => false,
+    })
 }
 
 fn render(dir: &SocketDir, list: &[Session], args: &LsArgs) -> String {

@@ -152,3 +152,22 @@ fn attach_label_applies_when_it_creates_the_session() {
     dir.check(status.code() == 0, || format!("detach exited with {status}"));
     assert_eq!(labels_of(&dir, "att"), "x=1\n");
 }
+
+#[test]
+fn ls_where_keeps_only_sessions_with_every_label_given() {
+    let dir = TestDir::new();
+    new_labelled(&dir, "web1", &["team=web", "env=prod"]);
+    new_labelled(&dir, "web2", &["team=web"]);
+    new_labelled(&dir, "api", &["team=api"]);
+    assert_eq!(dir.ok(&["ls", "--short", "--where", "team=web"]), "web1\nweb2\n");
+    assert_eq!(dir.ok(&["ls", "--short", "--where", "team=web", "--where", "env=prod"]), "web1\n");
+    assert_eq!(dir.ok(&["ls", "--short", "--where", "team=none"]), "");
+    let json: serde_json::Value =
+        serde_json::from_str(&dir.ok(&["ls", "--json", "--where", "team=api"])).unwrap();
+    assert_eq!(json.as_array().map(Vec::len), Some(1));
+    assert_eq!(json[0]["name"], "api");
+    let bad = dir.run(&["ls", "--where", "nokey"]);
+    dir.check(bad.code() == Some(1) && bad.stderr.contains("key=value"), || {
+        format!("ls --where nokey: {:?} {:?}", bad.status, bad.stderr)
+    });
+}
