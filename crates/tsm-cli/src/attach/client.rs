@@ -3,14 +3,17 @@
 //! key, the local-switch sequence, and the terminal restored on every way out.
 
 use std::io::{self, Write};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
+
+use rustix::event::{PollFd, PollFlags};
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use tokio::io::Interest;
+use tokio::io::unix::AsyncFd;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::unix::OwnedWriteHalf;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::mpsc;
 use tsm_proto::{Connection, FrameDecoder, Size, Tag};
 
 use crate::attach::detach_key::{DetachKey, DetachKeyScanner};
@@ -47,7 +50,6 @@ pub(crate) fn run(path: &Path) -> Result<Outcome> {
         guard.set_clear_on_restore(false);
     }
     guard.restore_now();
-    // The stdin thread may still be blocked in read(2); the process exits (or execs) soon.
     outcome
 }
 
@@ -59,7 +61,7 @@ async fn relay(stream: std::os::unix::net::UnixStream) -> Result<Outcome> {
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
     let mut int = signal(SignalKind::interrupt())?;
-    let mut stdin = spawn_stdin_reader();
+    let stdin = Stdin::new()?;
 
     send(&mut writer, Tag::Init, &terminal_size().to_payload()).await?;
 
@@ -101,7 +103,7 @@ async fn relay(stream: std::os::unix::net::UnixStream) -> Result<Outcome> {
                 stdout.flush()?;
             }
             chunk = stdin.recv(), if stdin_open => {
-                let Some(chunk) = chunk else {
+                let Some(chunk) = chunk? else {
                     // stdin closed: nothing more to type; stay attached to show output.
                     stdin_open = false;
                     let held = detach.flush_pending();
@@ -140,24 +142,50 @@ fn terminal_size() -> Size {
     Size { rows, cols, xpixel, ypixel }
 }
 
-/// Reads stdin on its own thread (a blocking read, so stdin's file description, which
-/// the user's shell shares, is never switched to non-blocking mode).
-fn spawn_stdin_reader() -> mpsc::Receiver<Vec<u8>> {
-    let (tx, rx) = mpsc::channel(16);
-    std::thread::spawn(move || {
-        let mut buf = vec![0u8; STDIN_CHUNK];
+/// The terminal's input, read by the event loop itself (one thread hop less per keystroke
+/// than a reader thread), without making stdin non-blocking: its file description is shared
+/// with the user's shell. Each read asks for exactly what `FIONREAD` says is there, so it
+/// never blocks.
+struct Stdin {
+    fd: AsyncFd<OwnedFd>,
+}
+
+impl Stdin {
+    /// Watches a duplicate of fd 0.
+    fn new() -> io::Result<Stdin> {
+        let fd = rustix::io::dup(io::stdin())?;
+        // SAFETY: `fd` is an `OwnedFd` the `AsyncFd` owns: it stays open and the same fd
+        // until the `AsyncFd` is dropped.
+        let fd = unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }?;
+        Ok(Stdin { fd })
+    }
+
+    /// The next bytes typed; `None` at end of input (the terminal hung up).
+    async fn recv(&self) -> io::Result<Option<Vec<u8>>> {
         loop {
-            match rustix::io::read(io::stdin(), &mut buf) {
-                Ok(0) => break,
-                Ok(n) => {
-                    if tx.blocking_send(buf[..n].to_vec()).is_err() {
-                        break;
-                    }
+            let mut guard = self.fd.readable().await?;
+            let available = rustix::io::ioctl_fionread(self.fd.get_ref()).unwrap_or(0) as usize;
+            if available == 0 {
+                // Readable with nothing to read: a hang-up, or readiness that went stale.
+                let mut fds = [PollFd::new(self.fd.get_ref(), PollFlags::IN)];
+                let zero = rustix::time::Timespec { tv_sec: 0, tv_nsec: 0 };
+                let _ = rustix::event::poll(&mut fds, Some(&zero));
+                if fds[0].revents().intersects(PollFlags::HUP | PollFlags::ERR) {
+                    return Ok(None);
                 }
-                Err(rustix::io::Errno::INTR) => {}
-                Err(_) => break,
+                guard.clear_ready();
+                continue;
             }
+            let mut buf = vec![0u8; available.min(STDIN_CHUNK)];
+            let n = rustix::io::read(self.fd.get_ref(), &mut buf)?;
+            if n == 0 {
+                return Ok(None);
+            }
+            buf.truncate(n);
+            if available <= STDIN_CHUNK {
+                guard.clear_ready();
+            }
+            return Ok(Some(buf));
         }
-    });
-    rx
+    }
 }
