@@ -304,17 +304,24 @@ fn restore_before(w: &mut Writer<'_>, row: &Row<Cell>, col: usize) {
     let before = &row[Column(col - 1)];
     w.set_pen(before);
     w.out.extend_from_slice(b"\x1b[X");
-    if before.flags.contains(Flags::WIDE_CHAR_SPACER) {
-        // Two spacers in a row: the first one's wide character is printed again, which
-        // makes it a spacer without touching this one.
-        if col >= 2 && row[Column(col - 2)].flags.contains(Flags::WIDE_CHAR) {
-            w.cha(col - 2);
-            w.print_cell(&row[Column(col - 2)]);
-        }
-    } else if !is_erased(before) {
-        w.print_cell(before);
-        if before.c == '\t' {
+    // Two spacers in a row: the first one's wide character is printed again, which makes it
+    // a spacer without touching this one.
+    reprint_cell(w, row, col - 1);
+}
+
+/// Prints the cell at `col` again where it stands, the cursor being there: a spacer by
+/// printing its wide character again, a cell a tab started on with its tab mark.
+fn reprint_cell(w: &mut Writer<'_>, row: &Row<Cell>, col: usize) {
+    let cell = &row[Column(col)];
+    if cell.flags.contains(Flags::WIDE_CHAR_SPACER) {
+        if col >= 1 && row[Column(col - 1)].flags.contains(Flags::WIDE_CHAR) {
             w.cha(col - 1);
+            w.print_cell(&row[Column(col - 1)]);
+        }
+    } else if !is_erased(cell) {
+        w.print_cell(cell);
+        if cell.c == '\t' {
+            w.cha(col);
             w.out.push(b'\t');
         }
     }
@@ -392,17 +399,8 @@ fn draw_cells_from(
                     w.set_pen(before);
                     w.print(DUMMY_WIDE);
                     restore_before(w, row, col - 1);
-                } else if before.flags.contains(Flags::WIDE_CHAR_SPACER) {
-                    if col >= 2 {
-                        w.cha(col - 2);
-                        w.print_cell(&row[Column(col - 2)]);
-                    }
-                } else if !is_erased(before) {
-                    w.print_cell(before);
-                    if before.c == '\t' {
-                        w.cha(col - 1);
-                        w.out.push(b'\t');
-                    }
+                } else {
+                    reprint_cell(w, row, col - 1);
                 }
                 col += 1;
                 continue;
