@@ -54,31 +54,26 @@ fn stat_field(pid: i32, index: usize) -> Option<i32> {
 
 /// Every live process but this one whose command line or environment contains `needle`.
 pub(crate) fn pids_mentioning(needle: &[u8]) -> Vec<i32> {
-    let me = std::process::id() as i32;
-    let Ok(entries) = fs::read_dir("/proc") else { return Vec::new() };
-    entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|&pid| pid != me)
-        .filter(|&pid| {
-            ["cmdline", "environ"].iter().any(|file| {
-                fs::read(format!("/proc/{pid}/{file}"))
-                    .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
-            })
-        })
-        .collect()
+    pids_whose(&["cmdline", "environ"], needle)
 }
 
 /// Every live process but this one whose command line contains `needle`.
 pub(crate) fn pids_with_arg(needle: &Path) -> Vec<i32> {
-    let needle = needle.as_os_str().as_encoded_bytes();
+    pids_whose(&["cmdline"], needle.as_os_str().as_encoded_bytes())
+}
+
+/// Every live process but this one with one of the `/proc/PID/<file>`s containing `needle`.
+fn pids_whose(files: &[&str], needle: &[u8]) -> Vec<i32> {
     let me = std::process::id() as i32;
     let Ok(entries) = fs::read_dir("/proc") else { return Vec::new() };
     entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
         .filter(|&pid| pid != me)
         .filter(|&pid| {
-            fs::read(format!("/proc/{pid}/cmdline"))
-                .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+            files.iter().any(|file| {
+                fs::read(format!("/proc/{pid}/{file}"))
+                    .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+            })
         })
         .collect()
 }
