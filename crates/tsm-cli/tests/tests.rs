@@ -14,6 +14,7 @@ mod cases {
     mod robustness;
     mod scripting;
     mod security;
+    mod slow_client;
     mod stale_busy;
     mod switch;
     mod tmux_restore;
