@@ -401,18 +401,23 @@ mod tests {
         assert_eq!(out, b"ab3;TSM_ATTACH=x\x07");
     }
 
+    /// A small deterministic random-number generator (a 64-bit LCG) for the randomised tests.
+    fn lcg(seed: u64) -> impl FnMut() -> usize {
+        let mut state = seed;
+        move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize
+        }
+    }
+
     #[test]
     fn random_output_passes_through_byte_identical() {
         // Output rich in ESC and introducer bytes, but never a whole sequence: the
         // alphabet lacks `_`, so `TSM_ATTACH=` can never be completed.
         let alphabet = b"\x1b\x07\\]633;TSMATCH=ab\r\n\xc3\xa4";
-        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (state >> 33) as usize
-        };
+        let mut next = lcg(0x9e37_79b9_7f4a_7c15);
         for _ in 0..2000 {
             let len = next() % 200;
             let bytes: Vec<u8> = (0..len).map(|_| alphabet[next() % alphabet.len()]).collect();
@@ -427,13 +432,7 @@ mod tests {
     #[test]
     fn random_output_around_a_sequence_keeps_everything_else() {
         let alphabet = b"\x1b\x07\\]633;TSM_ATCH=ab\r\n";
-        let mut state: u64 = 0x1234_5678_9abc_def0;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (state >> 33) as usize
-        };
+        let mut next = lcg(0x1234_5678_9abc_def0);
         for _ in 0..2000 {
             // Plain text (no ESC) around the sequence, so nothing else can match.
             let mut text = |n: usize| -> Vec<u8> {
