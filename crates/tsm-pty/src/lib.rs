@@ -153,7 +153,7 @@
 #![deny(missing_docs)]
 
 pub use crate::error::SpawnError;
-pub use crate::model::{DEFAULT_SCROLLBACK_LINES, TerminalModel};
+pub use crate::model::{DEFAULT_SCROLLBACK_LINES, ScreenText, TerminalModel};
 pub use crate::pty::{Pty, WindowSize};
 pub use crate::render::{RenderFormat, RenderOptions};
 pub use crate::spawn::{Child, DEFAULT_TERM, ExitStatus, SpawnOptions, login_shell, spawn};

@@ -226,6 +226,38 @@ impl TerminalModel {
         (0..grid.screen_lines()).map(|line| row_text(grid, Line(line as i32))).collect()
     }
 
+    /// The visible screen as agent screen rules read it: the rows of
+    /// [`screen_rows`](Self::screen_rows), which of them soft-wrap onto the next, the cursor,
+    /// the width, the alternate screen and the title.
+    ///
+    /// ```
+    /// use tsm_pty::{TerminalModel, WindowSize};
+    ///
+    /// let mut model = TerminalModel::new(WindowSize::new(4, 10), 0);
+    /// model.advance(b"0123456789abc\r\n$ ");
+    /// let text = model.screen_text();
+    /// assert_eq!(text.rows[..3], ["0123456789", "abc", "$"]);
+    /// assert_eq!(text.wrapped[..3], [true, false, false]);
+    /// assert_eq!((text.cursor_row, text.cursor_col), (2, 2));
+    /// ```
+    pub fn screen_text(&self) -> ScreenText {
+        let grid = self.term.grid();
+        let last = Column(grid.columns() - 1);
+        let lines = 0..grid.screen_lines() as i32;
+        let point = grid.cursor.point;
+        ScreenText {
+            rows: lines.clone().map(|line| row_text(grid, Line(line))).collect(),
+            wrapped: lines
+                .map(|line| grid[Line(line)][last].flags.contains(Flags::WRAPLINE))
+                .collect(),
+            cursor_row: u16::try_from(point.line.0.max(0)).unwrap_or(u16::MAX),
+            cursor_col: u16::try_from(point.column.0).unwrap_or(u16::MAX),
+            cols: u16::try_from(grid.columns()).unwrap_or(u16::MAX),
+            alt_screen: self.alt_screen(),
+            title: self.tracker.title.clone(),
+        }
+    }
+
     /// Renders the history (scrollback and screen) or part of it, as plain text, VT or HTML.
     ///
     /// See [`RenderOptions`] for what is included.
@@ -237,6 +269,26 @@ impl TerminalModel {
     pub(crate) fn primary(&self) -> &Grid<Cell> {
         primary_grid(&self.term, &self.tracker)
     }
+}
+
+/// The visible screen as text, for agent screen rules ([`TerminalModel::screen_text`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScreenText {
+    /// The visible rows (alternate screen if active), top to bottom, trailing blanks trimmed,
+    /// a wide character once.
+    pub rows: Vec<String>,
+    /// `wrapped[i]`: row `i` continues on row `i + 1` (a soft wrap, not a line break).
+    pub wrapped: Vec<bool>,
+    /// The cursor's row, 0-based from the top of the screen.
+    pub cursor_row: u16,
+    /// The cursor's column, 0-based.
+    pub cursor_col: u16,
+    /// The emulator's width in cells (at least 2).
+    pub cols: u16,
+    /// Whether the alternate screen is active.
+    pub alt_screen: bool,
+    /// The window title from the last OSC 0 or OSC 2, if any.
+    pub title: Option<String>,
 }
 
 /// The text of one row, trailing blanks trimmed.
