@@ -219,6 +219,30 @@ fn hook_exits_within_a_second_when_the_daemon_never_answers() {
 }
 
 #[test]
+fn hook_exits_within_a_second_when_stdin_never_closes() {
+    let dir = TestDir::new();
+    let _daemon = ScriptedDaemon::start(&dir.socket("api"), 1, Some(r#"{"ok":true,"print":"no"}"#));
+    let mut cmd = dir.tsm();
+    cmd.args(["hook", "gemini"]).env("TSM_SESSION", "api");
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null());
+    let start = Instant::now();
+    let mut child = cmd.spawn().expect("spawn tsm");
+    // Written, never closed: the agent hung with our stdin open.
+    let mut stdin = child.stdin.take().expect("piped");
+    stdin.write_all(b"{\"hook_event_name\":").unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send((child.wait_with_output(), start.elapsed()));
+    });
+    let (output, elapsed) = rx.recv_timeout(WAIT).expect("tsm hook exited");
+    drop(stdin);
+    let output = output.unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(elapsed < EXIT_BOUND, "took {elapsed:?}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "{}\n", "Gemini still gets its JSON");
+}
+
+#[test]
 fn hook_forwards_bad_json_and_stays_quiet_when_refused() {
     let dir = TestDir::new();
     let daemon = ScriptedDaemon::start(
