@@ -597,6 +597,30 @@ fn a_transcript_gives_turns_and_counts_each_response_once() {
     }
 }
 
+#[test]
+fn transcript_side_lines_change_no_state() {
+    let now = Stamp { mono_ms: 500_000, unix_ms: 1_767_261_600_000 };
+    let mut tail = TranscriptTail::new();
+    let prompt = r#"{"type":"user","message":{"role":"user","content":"go"},"sessionId":"s1"}"#;
+    assert_eq!(states_of(&tail.on_line(prompt.as_bytes(), now)), [working(None)]);
+    let quiet = [
+        // A subagent's line in the old single-file layout.
+        r#"{"type":"assistant","isSidechain":true,"message":{"id":"m9","content":[{"type":"text","text":"sub"}],"stop_reason":"end_turn"},"sessionId":"s1"}"#,
+        r#"{"type":"system","subtype":"compact_boundary","content":"Conversation compacted","sessionId":"s1"}"#,
+        r#"{"type":"summary","summary":"Fixing tests","leafUuid":"u1"}"#,
+        r#"{"type":"file-history-snapshot","messageId":"m1","snapshot":{}}"#,
+        r#"{"type":"user","message":{"role":"user","content":"<persisted-output>big</persisted-output>"},"sessionId":"s1"}"#,
+        r#"not json"#,
+    ];
+    for line in quiet {
+        assert_eq!(states_of(&tail.on_line(line.as_bytes(), now)), [], "{line}");
+    }
+    let tool = r#"{"type":"assistant","requestId":"r1","message":{"id":"m1","content":[{"type":"tool_use","id":"t1","name":"Edit","input":{}}],"stop_reason":"tool_use"},"sessionId":"s1"}"#;
+    assert_eq!(states_of(&tail.on_line(tool.as_bytes(), now)), [working(Some("Edit"))]);
+    let interrupted = r#"{"type":"user","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"The user doesn't want to proceed","is_error":true},{"type":"text","text":"[Request interrupted by user for tool use]"}]},"sessionId":"s1"}"#;
+    assert_eq!(states_of(&tail.on_line(interrupted.as_bytes(), now)), [AgentState::Idle]);
+}
+
 /// A Codex rollout: session meta, turn context, a turn with a tool call and token
 /// counts, then an aborted turn.
 const ROLLOUT: &str = r#"{"timestamp":"2026-01-01T10:00:00.000Z","type":"session_meta","payload":{"id":"019e353a-7b1c-7d2e-8f3a-4b5c6d7e8f90","timestamp":"2026-01-01T10:00:00.000Z","cwd":"/home/dev/web","originator":"codex_cli_rs","cli_version":"0.134.0","source":"cli","model_provider":"openai"}}
