@@ -7,8 +7,12 @@
 //!
 //! The contract is `spec/agents.md` of the tsm repository.
 
+pub mod rules;
+pub mod screen;
 pub mod types;
 
+pub use rules::{AgentRules, MetaField, ProcessMatch, RuleError, Rules, Timing, YoloSpec};
+pub use screen::{Hit, RuleState, ScreenEval, ScreenView};
 pub use types::{
     Activity, AgentKind, AgentState, Claim, Confidence, Context, ErrorKind, Hint, InputKind,
     MetaDelta, Observation, SetupKind, Source, Stamp, Tokens, one_line,
