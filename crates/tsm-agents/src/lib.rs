@@ -9,6 +9,7 @@
 
 pub mod rules;
 pub mod screen;
+pub mod tsmrec;
 pub mod types;
 
 pub use rules::{AgentRules, MetaField, ProcessMatch, RuleError, Rules, Timing, YoloSpec};
