@@ -1,0 +1,81 @@
+//! spec/agents.md §9.9: one evaluation of a 200x50 screen against all Claude rules, in
+//! release, stays under 1 ms. Three screens: busy (spinner and footer), a Bash approval
+//! dialog, and the idle composer; each under a full transcript of long rows.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use tsm_agents::{AgentKind, Rules, ScreenView};
+
+/// The screen's size.
+const ROWS: usize = 50;
+const COLS: usize = 200;
+
+/// A 200-column transcript row: prose with a few words the rules look for elsewhere.
+fn transcript_row(i: usize) -> String {
+    let text = match i % 4 {
+        0 => format!("⏺ Step {i}: read the api module, the tests and the tokens of the config; nothing to proceed with yet."),
+        1 => format!("  ⎿  src/api_{i}.ts: 120 lines, exports fetchItems, retry, timeout (esc to skip is not a marker)"),
+        2 => "     The request waits 10 s before it gives up; the test expects 30 s, so it fails on slow CI runners.".to_string(),
+        _ => String::new(),
+    };
+    let mut row = text;
+    while row.chars().count() < COLS - 20 && !row.is_empty() {
+        row.push_str(" and more words");
+    }
+    row
+}
+
+/// A screen: transcript rows, then `bottom`, to 50 rows.
+fn screen(bottom: &[&str]) -> Vec<String> {
+    let mut rows: Vec<String> = (0..ROWS - bottom.len()).map(transcript_row).collect();
+    rows.extend(bottom.iter().map(|r| r.to_string()));
+    rows
+}
+
+fn composer(text: &str, footer: &str) -> [String; 4] {
+    let rule = "─".repeat(COLS);
+    [rule.clone(), format!("❯\u{a0}{text}"), rule, format!("  {footer}")]
+}
+
+fn evaluate(c: &mut Criterion) {
+    let rules = Rules::builtin();
+    let claude = rules.agent(&AgentKind::Claude).expect("built-in Claude rules");
+    let [r1, p, r2, f] =
+        composer("", "⏵⏵ bypass permissions on (shift+tab to cycle) · esc to interrupt");
+    let working = screen(&["✻ Synthesizing… (12s · ↓ 1.2k tokens)", "", &r1, &p, &r2, &f]);
+    let approval = screen(&[
+        &"─".repeat(COLS),
+        " Bash command",
+        "",
+        "   npm test -- --runInBand",
+        "",
+        " Do you want to proceed?",
+        " ❯ 1. Yes",
+        "   2. Yes, and don't ask again for npm test commands in /home/u/proj",
+        "   3. No, and tell Claude what to do differently (esc)",
+        "",
+        " Esc to cancel · Tab to amend",
+    ]);
+    let [r1, p, r2, f] = composer("fix the failing test", "? for shortcuts");
+    let idle = screen(&["✻ Worked for 2m 46s", "", &r1, &p, &r2, &f]);
+    let wrapped = vec![false; ROWS];
+    let mut group = c.benchmark_group("agents/evaluate_claude_200x50");
+    for (name, rows) in [("working", &working), ("approval", &approval), ("idle", &idle)] {
+        let view = ScreenView {
+            rows,
+            wrapped: &wrapped,
+            cursor_row: (ROWS - 3) as u16,
+            cursor_col: 2,
+            cols: COLS as u16,
+            alt_screen: false,
+            title: None,
+        };
+        assert!(claude.evaluate(&view, None).top().is_some(), "{name}: the screen hits a rule");
+        group.bench_function(name, |b| b.iter(|| claude.evaluate(black_box(&view), None)));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, evaluate);
+criterion_main!(benches);
