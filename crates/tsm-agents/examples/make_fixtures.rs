@@ -366,6 +366,7 @@ fn claude_working(out: &mut Vec<Fixture>) {
         let (screen, cursor) = claude_screen(80, &[spinner, String::new()], "", "");
         f.frame(&screen, cursor);
         let c = check("working", "claude.working.spinner")
+            .detail("Combobulating")
             .also(&["claude.working.esc", "claude.idle.composer"]);
         f.expect(if i == 0 { c.meta("version", "2.1.173").meta("model", "Opus 4.5") } else { c });
     }
@@ -1209,7 +1210,9 @@ fn codex(out: &mut Vec<Fixture>) {
             format!("{{b}}{bullet} Working{{/}} {{d}}({}s • esc to interrupt){{/}}", 7 + i);
         let (screen, cursor) = codex_screen(&[status, String::new()], "", FOOTER);
         f.frame(&screen, cursor);
-        let c = check("working", "codex.working.status").also(&["codex.idle.composer"]);
+        let c = check("working", "codex.working.status")
+            .detail("Working")
+            .also(&["codex.idle.composer"]);
         f.expect(if i == 0 { c.meta("version", "0.134.0").meta("model", "gpt-5.5") } else { c });
     }
     let status = "{b}• Working{/} {d}(11s • esc to interrupt){/}".to_string();
@@ -1236,7 +1239,11 @@ fn codex(out: &mut Vec<Fixture>) {
         );
         let (screen, cursor) = codex_screen(&[status, String::new()], "", FOOTER);
         f.frame(&screen, cursor);
-        f.expect(check("working", "codex.working.status").also(&["codex.background.terminals"]));
+        f.expect(
+            check("working", "codex.working.status")
+                .detail("Planning the change")
+                .also(&["codex.background.terminals"]),
+        );
     }
     out.push(f);
 
