@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 /// A point in time, given by the caller: the crate never reads a clock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 pub struct Stamp {
     /// Monotonic milliseconds (timers and ordering).
     pub mono_ms: u64,
@@ -465,6 +467,9 @@ pub struct Observation {
 }
 
 /// What an observation says.
+// Observations are made and consumed one at a time; a box per metadata update would cost
+// more than the unused bytes of the small variants.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Claim {
     /// The agent is of this kind.

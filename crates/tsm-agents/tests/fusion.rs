@@ -1,0 +1,588 @@
+//! Fusion scenarios of spec/agents.md §8.2 (35–42) and the auto-approval rules of §7.4,
+//! in virtual time: screens drawn as Claude Code 2.x draws them, hook payloads as Claude
+//! sends them, process facts as the daemon reads them.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use tsm_agents::events::{EventSource, HookEnvelope};
+use tsm_agents::process::{Proc, ProcessFacts};
+use tsm_agents::screen::ScreenView;
+use tsm_agents::tracker::{AgentEnv, ClientEvent, Output, SendWhy, StructuredEvent, Tracker};
+use tsm_agents::{Rules, Source, Stamp};
+
+const AGENT_PID: u32 = 4242;
+
+/// A tracker on a virtual clock, with a Claude process already found.
+struct Sim {
+    tracker: Tracker,
+    now: Stamp,
+    sent: Vec<Vec<u8>>,
+    prints: Vec<String>,
+}
+
+impl Sim {
+    fn new() -> Sim {
+        let now = Stamp { mono_ms: 0, unix_ms: 1_767_200_000_000 };
+        let mut sim = Sim {
+            tracker: Tracker::new(Arc::new(Rules::builtin()), AgentEnv::default(), now),
+            now,
+            sent: Vec::new(),
+            prints: Vec::new(),
+        };
+        let facts = ProcessFacts {
+            session_child: 100,
+            foreground_pgid: Some(AGENT_PID),
+            procs: vec![Proc {
+                pid: AGENT_PID,
+                ppid: 100,
+                pgid: AGENT_PID,
+                start_ticks: 7,
+                argv: vec!["claude".into()],
+                ..Proc::default()
+            }],
+            exited: vec![],
+        };
+        let out = sim.tracker.on_process(now, &facts);
+        sim.take(out);
+        sim
+    }
+
+    fn take(&mut self, outputs: Vec<Output>) {
+        for output in outputs {
+            match output {
+                Output::Send { bytes, why: SendWhy::Yolo(_) } => self.sent.push(bytes),
+                Output::Print(text) => self.prints.push(text),
+                _ => {}
+            }
+        }
+    }
+
+    /// Moves the clock forward, firing every timer on the way, as the daemon does.
+    fn advance(&mut self, ms: u64) {
+        let end = self.now.plus(ms);
+        while let Some(due) = self.tracker.next_deadline(self.now) {
+            if due > end.mono_ms {
+                break;
+            }
+            self.now = self.now.plus(due - self.now.mono_ms);
+            let out = self.tracker.tick(self.now);
+            self.take(out);
+        }
+        self.now = end;
+        let out = self.tracker.tick(self.now);
+        self.take(out);
+    }
+
+    fn screen(&mut self, rows: &[&str]) {
+        let rows: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+        let wrapped = vec![false; rows.len()];
+        let cursor_row = rows.len().saturating_sub(3) as u16;
+        let view = ScreenView {
+            rows: &rows,
+            wrapped: &wrapped,
+            cursor_row,
+            cursor_col: 2,
+            cols: 100,
+            alt_screen: false,
+            title: None,
+        };
+        let out = self.tracker.on_screen(self.now, &view);
+        self.take(out);
+    }
+
+    fn hook(&mut self, payload: serde_json::Value) {
+        self.hook_sent_at(payload, self.now.unix_ms);
+    }
+
+    fn hook_sent_at(&mut self, payload: serde_json::Value, sent_unix_ms: i64) {
+        let envelope = HookEnvelope {
+            payload: payload.to_string().into_bytes(),
+            sent_unix_ms,
+            ancestry: vec![AGENT_PID, 100],
+            env_session: Some("api".into()),
+            args: vec![],
+        };
+        let out = self.tracker.on_event(
+            self.now,
+            StructuredEvent::Hook { source: EventSource::ClaudeHook, envelope },
+        );
+        self.take(out);
+    }
+
+    fn input(&mut self, bytes: &[u8]) {
+        let out = self.tracker.on_client(self.now, ClientEvent::Input(bytes.to_vec()));
+        self.take(out);
+    }
+
+    /// `Some(unseen)` when the state is done.
+    fn done(&self) -> Option<bool> {
+        let report = self.tracker.report().expect("an agent is known");
+        (report.state == "done").then_some(report.unseen)
+    }
+
+    fn name(&self) -> String {
+        self.tracker.report().expect("an agent is known").state
+    }
+
+    fn source(&self) -> Source {
+        self.tracker.report().expect("an agent is known").source
+    }
+}
+
+const COMPOSER: [&str; 4] = [
+    "────────────────────────────────────────",
+    "❯\u{a0}",
+    "────────────────────────────────────────",
+    "  ? for shortcuts",
+];
+
+fn working_screen(secs: u32) -> Vec<String> {
+    let mut rows = vec![
+        "⏺ I'll run the tests.".to_string(),
+        String::new(),
+        format!("✢ Combobulating… ({secs}s · ↓ 120 tokens · esc to interrupt)"),
+        String::new(),
+    ];
+    rows.extend(COMPOSER.iter().map(|s| s.to_string()));
+    rows
+}
+
+fn idle_screen() -> Vec<String> {
+    let mut rows = vec!["⏺ Hello.".to_string(), String::new()];
+    rows.extend(COMPOSER.iter().map(|s| s.to_string()));
+    rows
+}
+
+fn done_screen() -> Vec<String> {
+    let mut rows = vec![
+        "⏺ All tests pass.".to_string(),
+        String::new(),
+        "✻ Worked for 2m 46s".to_string(),
+        String::new(),
+    ];
+    rows.extend(COMPOSER.iter().map(|s| s.to_string()));
+    rows
+}
+
+fn approval_screen() -> Vec<String> {
+    [
+        "⏺ Bash(npm test)",
+        "",
+        " Bash command",
+        "",
+        "   npm test",
+        "   Run the test suite",
+        "",
+        " Do you want to proceed?",
+        " ❯ 1. Yes",
+        "   2. Yes, and don't ask again for npm test commands in /home/u/proj",
+        "   3. No, and tell Claude what to do differently (esc)",
+        "",
+        " Esc to cancel · Tab to amend",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn show(sim: &mut Sim, rows: &[String]) {
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    sim.screen(&rows);
+}
+
+fn claude_event(name: &str, extra: serde_json::Value) -> serde_json::Value {
+    let mut payload = json!({
+        "session_id": "5f0c91a2-0000-4000-8000-000000000001",
+        "transcript_path": "/home/u/.claude/projects/-home-u-proj/5f0c91a2.jsonl",
+        "cwd": "/home/u/proj",
+        "hook_event_name": name,
+    });
+    if let (Some(target), Some(extra)) = (payload.as_object_mut(), extra.as_object()) {
+        target.extend(extra.clone());
+    }
+    payload
+}
+
+#[test]
+fn s35_prompt_tools_stop_then_attach_marks_seen() {
+    let mut sim = Sim::new();
+    show(&mut sim, &idle_screen());
+    sim.hook(claude_event("UserPromptSubmit", json!({"prompt": "run the tests"})));
+    assert_eq!(sim.name(), "working");
+    show(&mut sim, &working_screen(1));
+    sim.advance(400);
+    sim.hook(claude_event(
+        "PreToolUse",
+        json!({"tool_name": "Bash", "tool_input": {"command": "npm test"}}),
+    ));
+    sim.hook(claude_event("PostToolUse", json!({"tool_name": "Bash", "tool_response": {}})));
+    assert_eq!(sim.name(), "working");
+    sim.hook(claude_event("Stop", json!({"last_assistant_message": "All tests pass."})));
+    assert_eq!(sim.done(), Some(true));
+    assert_eq!(sim.source(), Source::ClaudeHook);
+    show(&mut sim, &done_screen());
+    sim.advance(5000);
+    assert_eq!(sim.done(), Some(true), "time alone does not mark it seen");
+    let out = sim.tracker.on_client(sim.now, ClientEvent::Attached);
+    sim.take(out);
+    assert_eq!(sim.done(), Some(false));
+    assert_eq!(sim.tracker.report().unwrap().display, "idle");
+}
+
+#[test]
+fn s36_permission_request_dialog_answer_then_stop() {
+    let mut sim = Sim::new();
+    sim.hook(claude_event("UserPromptSubmit", json!({"prompt": "test"})));
+    show(&mut sim, &working_screen(2));
+    sim.hook(claude_event(
+        "PermissionRequest",
+        json!({"tool_name": "Bash", "tool_input": {"command": "npm test"}}),
+    ));
+    assert_eq!(sim.name(), "needs_approval", "the hook is the immediate signal");
+    show(&mut sim, &approval_screen());
+    assert_eq!(sim.name(), "needs_approval");
+    let report = sim.tracker.report().unwrap();
+    assert_eq!(report.detail.tool.as_deref(), Some("Bash"));
+    sim.advance(1000);
+    sim.input(b"\r");
+    sim.advance(30);
+    show(&mut sim, &working_screen(5));
+    sim.advance(250);
+    assert_eq!(sim.name(), "working", "answered on screen, without any event");
+    sim.hook(claude_event("PostToolUse", json!({"tool_name": "Bash"})));
+    sim.hook(claude_event("Stop", json!({})));
+    assert_eq!(sim.name(), "done");
+}
+
+#[test]
+fn s37_escape_without_stop_ends_idle_within_500ms() {
+    let mut sim = Sim::new();
+    sim.hook(claude_event("UserPromptSubmit", json!({"prompt": "long job"})));
+    show(&mut sim, &working_screen(3));
+    sim.advance(2000);
+    sim.input(b"\x1b");
+    sim.advance(50);
+    show(&mut sim, &idle_screen());
+    let shown = sim.now;
+    sim.advance(500);
+    assert_eq!(sim.name(), "idle", "an interrupted turn ends idle, not done");
+    assert!(sim.now.since(shown) <= 500);
+}
+
+#[test]
+fn s38_late_permission_prompt_does_not_reopen_an_answered_dialog() {
+    let mut sim = Sim::new();
+    sim.hook(claude_event("UserPromptSubmit", json!({"prompt": "x"})));
+    sim.hook(claude_event(
+        "PermissionRequest",
+        json!({"tool_name": "Bash", "tool_input": {"command": "ls"}}),
+    ));
+    show(&mut sim, &approval_screen());
+    sim.advance(6000);
+    let asked_at = sim.now.unix_ms - 6000;
+    sim.input(b"\r");
+    sim.advance(20);
+    show(&mut sim, &working_screen(8));
+    sim.advance(300);
+    assert_eq!(sim.name(), "working");
+    // Claude's permission_prompt notification comes about 6 s after the dialog.
+    sim.hook_sent_at(
+        claude_event("Notification", json!({"notification_type": "permission_prompt", "message": "Claude needs your permission"})),
+        asked_at + 6000,
+    );
+    assert_eq!(sim.name(), "working", "a late notification only confirms");
+    sim.advance(3000);
+    assert_eq!(sim.name(), "working");
+}
+
+#[test]
+fn s39_stop_with_background_shells_stays_working_until_markers_clear() {
+    let mut sim = Sim::new();
+    sim.hook(claude_event("UserPromptSubmit", json!({"prompt": "serve"})));
+    sim.hook(claude_event(
+        "Stop",
+        json!({"background_tasks": [{"id": "b1", "type": "shell"}, {"id": "b2", "type": "shell"}]}),
+    ));
+    assert_eq!(sim.name(), "working");
+    let mut rows = vec!["✻ Churned for 6m 24s · 2 shells still running".to_string(), String::new()];
+    rows.extend(COMPOSER.iter().map(|s| s.to_string()));
+    show(&mut sim, &rows);
+    sim.advance(3000);
+    assert_eq!(sim.name(), "working");
+    assert_eq!(sim.tracker.report().unwrap().background.shells, 2);
+    show(&mut sim, &idle_screen());
+    sim.advance(2000);
+    assert_ne!(sim.name(), "working", "the markers cleared");
+}
+
+#[test]
+fn s40_screen_only_working_approval_working_done() {
+    let mut sim = Sim::new();
+    show(&mut sim, &idle_screen());
+    sim.advance(2000);
+    assert_eq!(sim.name(), "idle");
+    sim.input(b"run the tests\r");
+    show(&mut sim, &working_screen(0));
+    assert_eq!(sim.name(), "working");
+    assert_eq!(sim.source(), Source::Screen);
+    for secs in 1..4 {
+        sim.advance(1000);
+        show(&mut sim, &working_screen(secs));
+        assert_eq!(sim.name(), "working", "a ticking timer is animation, not idleness");
+    }
+    show(&mut sim, &approval_screen());
+    assert_eq!(sim.name(), "needs_approval");
+    sim.advance(4000);
+    assert_eq!(sim.name(), "needs_approval");
+    sim.input(b"\r");
+    show(&mut sim, &working_screen(9));
+    assert_eq!(sim.name(), "working");
+    show(&mut sim, &done_screen());
+    sim.advance(299);
+    assert_eq!(sim.name(), "working", "a turn summary needs 300 ms");
+    sim.advance(2);
+    assert_eq!(sim.done(), Some(true));
+}
+
+#[test]
+fn s40_idle_by_absence_needs_one_and_a_half_seconds() {
+    let mut sim = Sim::new();
+    sim.input(b"hi\r");
+    show(&mut sim, &working_screen(0));
+    sim.advance(100);
+    show(&mut sim, &idle_screen());
+    sim.advance(1400);
+    assert_eq!(sim.name(), "working", "not before 1.5 s");
+    sim.advance(100);
+    assert_eq!(sim.done(), Some(true));
+}
+
+#[test]
+fn s42_permission_request_without_screen_rule_resolved_by_input_and_change() {
+    let mut sim = Sim::new();
+    sim.hook(claude_event("UserPromptSubmit", json!({"prompt": "x"})));
+    show(&mut sim, &working_screen(1));
+    sim.hook(claude_event(
+        "PermissionRequest",
+        json!({"tool_name": "WebFetch", "tool_input": {"url": "https://x"}}),
+    ));
+    // A new layout no rule knows.
+    sim.screen(&["  Fetch https://x ?", "  > allow", "    deny"]);
+    assert_eq!(sim.name(), "needs_approval");
+    sim.advance(2000);
+    assert_eq!(sim.name(), "needs_approval", "stands while nothing happens");
+    sim.input(b"\r");
+    sim.advance(10);
+    sim.screen(&["  fetching…"]);
+    sim.advance(250);
+    assert_eq!(sim.name(), "working");
+}
+
+#[test]
+fn registry_idle_after_busy_is_done_and_session_end_asks_for_a_check() {
+    let mut sim = Sim::new();
+    let registry = |status: &str| {
+        json!({"pid": AGENT_PID, "sessionId": "5f0c91a2-aaaa", "cwd": "/p", "status": status, "version": "2.1.173"})
+            .to_string()
+            .into_bytes()
+    };
+    let out = sim.tracker.on_event(
+        sim.now,
+        StructuredEvent::ClaudeRegistry { pid: AGENT_PID, contents: Some(registry("busy")) },
+    );
+    sim.take(out);
+    assert_eq!(sim.name(), "working");
+    sim.advance(100);
+    let out = sim.tracker.on_event(
+        sim.now,
+        StructuredEvent::ClaudeRegistry { pid: AGENT_PID, contents: Some(registry("idle")) },
+    );
+    sim.take(out);
+    assert_eq!(sim.name(), "done");
+    let report = sim.tracker.report().unwrap();
+    assert_eq!(report.agent_session_id.as_deref(), Some("5f0c91a2-aaaa"));
+    assert!(report.agent_session_id_verified);
+    assert_eq!(report.resume_cmd.as_deref(), Some("claude --resume 5f0c91a2-aaaa"));
+    assert_eq!(report.version.as_deref(), Some("2.1.173"));
+    let envelope = HookEnvelope {
+        payload: claude_event("SessionEnd", json!({"reason": "prompt_input_exit"}))
+            .to_string()
+            .into_bytes(),
+        sent_unix_ms: sim.now.unix_ms,
+        ancestry: vec![AGENT_PID],
+        env_session: None,
+        args: vec![],
+    };
+    let out = sim
+        .tracker
+        .on_event(sim.now, StructuredEvent::Hook { source: EventSource::ClaudeHook, envelope });
+    assert!(out.iter().any(|o| matches!(o, Output::Want(tsm_agents::tracker::Want::ProcessCheck))));
+    assert_ne!(sim.name(), "exited", "the process layer is the authority");
+}
+
+#[test]
+fn agent_exit_is_final() {
+    let mut sim = Sim::new();
+    let facts = ProcessFacts {
+        session_child: 100,
+        foreground_pgid: Some(100),
+        procs: vec![],
+        exited: vec![(AGENT_PID, Some(0))],
+    };
+    let out = sim.tracker.on_process(sim.now, &facts);
+    sim.take(out);
+    assert_eq!(sim.name(), "exited");
+    assert!(!sim.tracker.has_agent());
+    assert_eq!(sim.tracker.next_deadline(sim.now), None, "no timers after exit");
+}
+
+#[test]
+fn no_wake_ups_once_settled() {
+    let mut sim = Sim::new();
+    show(&mut sim, &idle_screen());
+    sim.advance(10_000);
+    assert_eq!(sim.tracker.next_deadline(sim.now), None);
+}
+
+#[test]
+fn subagent_events_never_end_the_main_turn() {
+    let mut sim = Sim::new();
+    sim.hook(claude_event("UserPromptSubmit", json!({"prompt": "x"})));
+    sim.hook(claude_event("SubagentStart", json!({"agent_id": "a1", "agent_type": "Explore"})));
+    sim.hook(claude_event("Stop", json!({"agent_id": "a1"})));
+    sim.hook(claude_event("SubagentStop", json!({"agent_id": "a1"})));
+    assert_eq!(sim.name(), "working");
+}
+
+#[test]
+fn an_older_event_does_not_undo_a_newer_one() {
+    let mut sim = Sim::new();
+    sim.hook(claude_event("UserPromptSubmit", json!({"prompt": "x"})));
+    let before_stop = sim.now.unix_ms;
+    sim.advance(100);
+    sim.hook(claude_event("Stop", json!({})));
+    assert_eq!(sim.name(), "done");
+    // An async PostToolUse stamped before Stop arrives after it.
+    sim.hook_sent_at(claude_event("PostToolUse", json!({"tool_name": "Bash"})), before_stop + 50);
+    assert_eq!(sim.name(), "done");
+}
+
+// §7.4: auto-approval.
+
+#[test]
+fn yolo_answers_a_fresh_bash_dialog_exactly_once() {
+    let mut sim = Sim::new();
+    let out = sim.tracker.set_yolo(sim.now, true);
+    sim.take(out);
+    sim.advance(10);
+    show(&mut sim, &working_screen(1));
+    sim.advance(100);
+    show(&mut sim, &approval_screen());
+    sim.advance(299);
+    assert!(sim.sent.is_empty(), "not before the dialog is fully drawn");
+    sim.advance(5);
+    assert_eq!(sim.sent, vec![b"\r".to_vec()]);
+    sim.advance(5000);
+    assert_eq!(sim.sent.len(), 1, "a dialog still there is left to the user");
+    assert!(sim.tracker.report().unwrap().yolo.stuck);
+}
+
+#[test]
+fn yolo_off_sends_nothing() {
+    let mut sim = Sim::new();
+    show(&mut sim, &approval_screen());
+    sim.advance(5000);
+    assert!(sim.sent.is_empty());
+}
+
+#[test]
+fn yolo_never_answers_a_dialog_seen_before_it_was_turned_on() {
+    let mut sim = Sim::new();
+    show(&mut sim, &approval_screen());
+    sim.advance(100);
+    let out = sim.tracker.set_yolo(sim.now, true);
+    sim.take(out);
+    sim.advance(5000);
+    assert!(sim.sent.is_empty());
+}
+
+#[test]
+fn yolo_ignores_answered_dialogs_and_quoted_text() {
+    let mut sim = Sim::new();
+    let out = sim.tracker.set_yolo(sim.now, true);
+    sim.take(out);
+    sim.advance(10);
+    // An answered dialog still above the idle composer.
+    let mut rows = approval_screen();
+    rows.extend(COMPOSER.iter().map(|s| s.to_string()));
+    show(&mut sim, &rows);
+    sim.advance(3000);
+    // Dialog text quoted in tool output.
+    show(
+        &mut sim,
+        &[
+            "⏺ The script prints:".to_string(),
+            "  ⎿  Do you want to proceed?".to_string(),
+            "  ⎿  ❯ 1. Yes".to_string(),
+            String::new(),
+        ],
+    );
+    sim.advance(3000);
+    assert!(sim.sent.is_empty());
+}
+
+#[test]
+fn yolo_hook_answer_for_permission_request_but_not_for_questions() {
+    let mut sim = Sim::new();
+    sim.hook(claude_event(
+        "PermissionRequest",
+        json!({"tool_name": "AskUserQuestion", "tool_input": {}}),
+    ));
+    assert!(sim.prints.is_empty(), "yolo off: nothing printed");
+    let out = sim.tracker.set_yolo(sim.now, true);
+    sim.take(out);
+    sim.hook(claude_event(
+        "PermissionRequest",
+        json!({"tool_name": "AskUserQuestion", "tool_input": {}}),
+    ));
+    assert!(sim.prints.is_empty(), "never for the question tool");
+    sim.hook(claude_event(
+        "PermissionRequest",
+        json!({"tool_name": "Bash", "tool_input": {"command": "ls"}}),
+    ));
+    assert_eq!(sim.prints.len(), 1);
+    let printed: serde_json::Value = serde_json::from_str(&sim.prints[0]).unwrap();
+    assert_eq!(printed["hookSpecificOutput"]["decision"]["behavior"], "allow");
+}
+
+#[test]
+fn a_shell_printing_the_prompt_glyph_is_no_agent() {
+    let mut tracker =
+        Tracker::new(Arc::new(Rules::builtin()), AgentEnv::default(), Stamp::default());
+    let facts = ProcessFacts {
+        session_child: 100,
+        foreground_pgid: Some(300),
+        procs: vec![Proc {
+            pid: 300,
+            ppid: 100,
+            pgid: 300,
+            argv: vec!["printf".into(), "❯ 1. Yes".into()],
+            ..Proc::default()
+        }],
+        exited: vec![],
+    };
+    tracker.on_process(Stamp::default(), &facts);
+    let rows = vec!["Do you want to proceed?".to_string(), "❯ 1. Yes".to_string()];
+    let wrapped = vec![false; 2];
+    let view = ScreenView {
+        rows: &rows,
+        wrapped: &wrapped,
+        cursor_row: 1,
+        cursor_col: 0,
+        cols: 80,
+        alt_screen: false,
+        title: None,
+    };
+    tracker.on_screen(Stamp::default(), &view);
+    assert!(tracker.report().is_none());
+}
