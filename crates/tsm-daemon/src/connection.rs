@@ -134,6 +134,11 @@ fn on_writable(shared: &Shared, id: ClientId, stream: &UnixStream) -> io::Result
 fn on_closed(shared: &Shared, id: ClientId) {
     let mut session = shared.borrow_mut();
     attach::on_client_gone(&mut session, id);
+    let was_attached = session.clients.get(&id).is_some_and(|c| c.attached);
+    crate::agents::on_closed(&mut session, id);
+    if was_attached {
+        crate::agents::on_client(&mut session, tsm_agents::tracker::ClientEvent::Detached);
+    }
     session.tasks.forget_requester(id);
     session.clients.remove(&id);
     session.changed.notify_one();

@@ -12,7 +12,7 @@ use tsm_pty::Pty;
 use crate::client::{ClientId, ClientState};
 use crate::data_path::{self, READ_BUF_BYTES};
 use crate::session::{INPUT_QUEUE_LIMIT, Phase};
-use crate::{Shared, attach, connection, lifecycle, listener, task};
+use crate::{Shared, agents, attach, connection, lifecycle, listener, task};
 
 /// Runs the session until it is finished.
 ///
@@ -40,7 +40,9 @@ pub(crate) async fn run(
                 break;
             }
             let pause = task::pause_deadline(&mut session);
-            let deadline = [lifecycle::next_deadline(&session), pause].into_iter().flatten().min();
+            let agents = session.agents.deadline();
+            let deadline =
+                [lifecycle::next_deadline(&session), pause, agents].into_iter().flatten().min();
             let deadline = deadline.map(Instant::from_std);
             (!session.input.is_empty(), session.exit.is_none(), deadline, pause.is_some())
         };
@@ -48,11 +50,13 @@ pub(crate) async fn run(
             accepted = listener.accept() => on_accept(&shared, accepted, &mut next_id),
             ready = pty.readable(), if pty_open && !paused => pty_open = on_pty_readable(&shared, ready, &mut buf),
             ready = pty.writable(), if input_pending && running => on_pty_writable(&shared, ready),
-            _ = pidfd.readable(), if running => lifecycle::on_child_exit(&mut shared.borrow_mut()),
+            _ = pidfd.readable(), if running => on_child_exit(&mut shared.borrow_mut()),
             _ = sigterm.recv() => lifecycle::begin_kill(&mut shared.borrow_mut()),
             _ = sighup.recv() => lifecycle::begin_kill(&mut shared.borrow_mut()),
             () = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
-                lifecycle::on_kill_grace_elapsed(&mut shared.borrow_mut());
+                let mut session = shared.borrow_mut();
+                lifecycle::on_kill_grace_elapsed(&mut session);
+                agents::on_timer(&mut session);
             }
             () = changed.notified() => {}
         }
@@ -97,6 +101,7 @@ fn on_pty_readable(
     let Ok(mut guard) = ready else { return false };
     let mut session = shared.borrow_mut();
     let session = &mut *session;
+    let before = session.ring.head();
     let drain = match data_path::on_pty_readable(
         guard.get_inner(),
         buf,
@@ -118,6 +123,7 @@ fn on_pty_readable(
         session.queue_input(&replies);
     }
     if drain.bytes > 0 {
+        agents::on_output(session, before);
         task::on_output(session);
         attach::resync_laggards(session);
         flush_followers(session);
@@ -164,4 +170,10 @@ fn on_pty_writable(shared: &Shared, ready: io::Result<AsyncFdReadyGuard<'_, Pty>
     if was_full && session.input.len() < INPUT_QUEUE_LIMIT {
         session.wake_all(); // readers paused by the full queue may read again
     }
+}
+
+/// The program exited: lifecycle first, then the agent tracker looks at the processes.
+fn on_child_exit(session: &mut crate::session::Session) {
+    lifecycle::on_child_exit(session);
+    agents::on_child_exit(session);
 }

@@ -36,6 +36,8 @@
 
 #![deny(missing_docs)]
 
+mod agents;
+pub use agents::user_rules_path;
 mod attach;
 mod client;
 mod connection;
@@ -45,6 +47,7 @@ mod event_loop;
 mod input;
 mod lifecycle;
 mod listener;
+mod procs;
 mod requests;
 mod screen;
 mod session;
@@ -151,6 +154,7 @@ pub fn run(options: Options, on_ready: impl FnOnce()) -> Result<(), DaemonError>
         let pty = register(pty, Interest::READABLE | Interest::WRITABLE)
             .map_err(DaemonError::io("PTY"))?;
         let pty = Rc::new(pty);
+        let agents_log = options.dir.log_dir().join(format!("{name}.agents.log"));
         let session = Session {
             command_line: child.command_line(),
             name,
@@ -175,6 +179,7 @@ pub fn run(options: Options, on_ready: impl FnOnce()) -> Result<(), DaemonError>
             uncollected_exit_code: None,
             exit: None,
             phase: Phase::Running,
+            agents: agents::Agents::new(agents_log),
             changed: Rc::new(Notify::new()),
         };
         on_ready();

@@ -8,11 +8,11 @@ use std::fs;
 
 use tsm_proto::{Frame, HistoryRequest, Labels, Size, Tag};
 
-use crate::attach;
 use crate::client::{ClientId, Close};
 use crate::input::is_user_input;
 use crate::lifecycle;
 use crate::session::{INPUT_QUEUE_LIMIT, Phase, Session};
+use crate::{agents, attach};
 
 /// What to do with the connection after a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +41,11 @@ pub(crate) fn handle(session: &mut Session, id: ClientId, frame: Frame<'_>) -> N
         Tag::LabelClear => on_label_clear(session, id),
         Tag::Status => on_status(session, id, frame.payload),
         Tag::Follow => on_follow(session, id),
-        Tag::AgentGet => reply(session, id, Tag::AgentGet, b"null"),
+        Tag::AgentGet => agents::on_get(session, id, frame.payload),
+        Tag::AgentWatch => agents::on_watch(session, id),
+        Tag::AgentAck => agents::on_ack(session, id),
+        Tag::AgentYolo => agents::on_yolo(session, id, frame.payload),
+        Tag::AgentEvent => agents::on_event(session, id, frame.payload),
         Tag::Run => on_run(session, id, frame.payload, false),
         Tag::RunStdin => on_run(session, id, frame.payload, true),
         Tag::Interrupt => on_interrupt(session, id),
@@ -50,9 +54,6 @@ pub(crate) fn handle(session: &mut Session, id: ClientId, frame: Frame<'_>) -> N
             id,
             "Write is not supported; tsm write sends the file with RunStdin and Send",
         ),
-        Tag::AgentEvent | Tag::AgentWatch | Tag::AgentAck | Tag::AgentYolo => {
-            ack(session, id, "agent tracking is not supported by this daemon yet")
-        }
         // Output from a client (zmx's `print`), Ack, TaskComplete, LabelData and unknown
         // tags: read and ignored; old daemons must survive new clients.
         _ => {}
@@ -85,6 +86,7 @@ fn on_input(session: &mut Session, id: ClientId, bytes: &[u8], may_lead: bool) {
     // one frame's worth.
     debug_assert!(session.input.len() <= INPUT_QUEUE_LIMIT + tsm_proto::MAX_PAYLOAD_LEN);
     session.queue_input(bytes);
+    agents::on_client(session, tsm_agents::tracker::ClientEvent::Input(bytes.to_vec()));
 }
 
 fn on_resize(session: &mut Session, id: ClientId, payload: &[u8]) {
@@ -96,6 +98,7 @@ fn on_resize(session: &mut Session, id: ClientId, payload: &[u8]) {
 
 fn on_init(session: &mut Session, id: ClientId, payload: &[u8]) {
     attach::attach(session, id, Size::parse(payload).ok());
+    agents::on_client(session, tsm_agents::tracker::ClientEvent::Attached);
     if let Some(client) = session.clients.get(&id) {
         client.wake.notify_one();
     }

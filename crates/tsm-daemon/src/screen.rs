@@ -3,7 +3,9 @@
 //! while no client is attached, and renders History replies.
 
 use tsm_proto::{HistoryFormat, HistoryRequest, Size};
-use tsm_pty::{DEFAULT_SCROLLBACK_LINES, RenderFormat, RenderOptions, TerminalModel, WindowSize};
+use tsm_pty::{
+    DEFAULT_SCROLLBACK_LINES, RenderFormat, RenderOptions, ScreenText, TerminalModel, WindowSize,
+};
 
 /// The screen model of the session.
 pub(crate) struct Screen {
@@ -35,6 +37,11 @@ impl Screen {
     /// Answers to terminal queries the program sent since the last call.
     pub(crate) fn take_replies(&mut self) -> Vec<u8> {
         self.model.take_replies()
+    }
+
+    /// The visible screen as text, for the agent screen rules.
+    pub(crate) fn view(&self) -> ScreenText {
+        self.model.screen_text()
     }
 
     /// The directory the program last announced (OSC 7).

@@ -108,6 +108,8 @@ pub(crate) struct Session {
     pub(crate) exit: Option<ExitRecord>,
     /// Where the session is in its life.
     pub(crate) phase: Phase,
+    /// Agent detection.
+    pub(crate) agents: crate::agents::Agents,
     /// Wakes the event loop when state it waits on changed (input queued, a client
     /// flushed, the phase moved).
     pub(crate) changed: Rc<Notify>,

@@ -22,6 +22,14 @@
 //! | 41 | RunStdin | like Run, but the command's stdin is the terminal (fed with Send) instead of /dev/null | Ack, TaskStarted, Output, TaskComplete |
 //! | 42 | Interrupt | empty: SIGINT to the terminal's foreground process group, unless that is the shell | none |
 //!
+//! The agent tags 32–36 are spec/wire.md's, with these details: the AgentGet report carries
+//! `last_input_ms` (when input last reached the program; `tsm wait --agent` waits for a
+//! state entered after it), and AgentGet with payload `trace` adds `trace`, the last 32
+//! observations, for `tsm info --json`. The AgentEvent envelope carries the payload as
+//! base64, so a 1 MiB payload makes a frame of about 1.4 MiB; daemons accept any frame up to
+//! [`MAX_PAYLOAD_LEN`]. The AgentEvent reply is `{"ok": true, "print": null | "…"}` or
+//! `{"ok": false, "error": "…"}`; `print` is what `tsm hook` prints.
+//!
 //! # Layers
 //!
 //! - Raw frames: [`FrameHeader`], [`Frame`], the streaming [`FrameDecoder`] (push bytes in,

@@ -1,0 +1,117 @@
+//! Process facts for agent detection: the PTY's foreground process group and its
+//! descendants, read from `/proc`.
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::path::PathBuf;
+
+use tsm_agents::process::{Proc, ProcessFacts};
+
+/// How deep below the foreground group's processes descendants are listed.
+const MAX_DEPTH: usize = 4;
+
+/// The facts for a session whose program is `session_child` and whose PTY's foreground
+/// group is `foreground_pgid`. Processes that vanish while being read are left out.
+pub(crate) fn facts(session_child: u32, foreground_pgid: Option<u32>) -> ProcessFacts {
+    let mut facts =
+        ProcessFacts { session_child, foreground_pgid, procs: Vec::new(), exited: Vec::new() };
+    // The session's program itself may be the agent (`tsm new x -- claude`), so the
+    // foreground group is read even when it is the program's own.
+    let Some(pgid) = foreground_pgid else { return facts };
+    let table = stat_table();
+    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+    for stat in table.values() {
+        children.entry(stat.ppid).or_default().push(stat.pid);
+    }
+    let mut wanted: Vec<u32> = table.values().filter(|s| s.pgid == pgid).map(|s| s.pid).collect();
+    let mut seen: HashSet<u32> = wanted.iter().copied().collect();
+    let mut level = wanted.clone();
+    for _ in 0..MAX_DEPTH {
+        let next: Vec<u32> = level
+            .iter()
+            .flat_map(|pid| children.get(pid).into_iter().flatten().copied())
+            .filter(|pid| seen.insert(*pid))
+            .collect();
+        wanted.extend(&next);
+        level = next;
+    }
+    for pid in wanted {
+        let Some(stat) = table.get(&pid) else { continue };
+        let Ok(argv) = tsm_pty::process::cmdline(pid as i32) else { continue };
+        facts.procs.push(Proc {
+            pid,
+            ppid: stat.ppid,
+            pgid: stat.pgid,
+            start_ticks: stat.start_ticks,
+            argv: argv.into_iter().map(|a| a.to_string_lossy().into_owned()).collect(),
+            exe: fs::read_link(format!("/proc/{pid}/exe")).ok(),
+            cwd: tsm_pty::process::cwd(pid as i32).ok(),
+            open_files: None,
+            env: None,
+        });
+    }
+    facts
+}
+
+/// The fields of `/proc/<pid>/stat` the facts need.
+struct Stat {
+    pid: u32,
+    ppid: u32,
+    pgid: u32,
+    start_ticks: u64,
+}
+
+fn stat_table() -> HashMap<u32, Stat> {
+    let Ok(dir) = fs::read_dir("/proc") else { return HashMap::new() };
+    dir.flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let text = fs::read_to_string(PathBuf::from(format!("/proc/{pid}/stat"))).ok()?;
+            parse_stat(pid, &text)
+        })
+        .map(|stat| (stat.pid, stat))
+        .collect()
+}
+
+/// Parses `/proc/<pid>/stat`: the command name is in parentheses and may hold spaces and
+/// parentheses itself, so fields are counted after the last `)`.
+fn parse_stat(pid: u32, text: &str) -> Option<Stat> {
+    let rest = &text[text.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // After the name: state(0) ppid(1) pgrp(2) session(3) tty(4) tpgid(5) flags(6)
+    // minflt(7) cminflt(8) majflt(9) cmajflt(10) utime(11) stime(12) cutime(13)
+    // cstime(14) priority(15) nice(16) threads(17) itrealvalue(18) starttime(19)
+    Some(Stat {
+        pid,
+        ppid: fields.get(1)?.parse().ok()?,
+        pgid: fields.get(2)?.parse().ok()?,
+        start_ticks: fields.get(19)?.parse().ok()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_with_parentheses_in_the_name() {
+        let text = "42 (a (b) c) S 7 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 12345 0 0";
+        let stat = parse_stat(42, text).expect("parses");
+        assert_eq!((stat.ppid, stat.pgid, stat.start_ticks), (7, 42, 12345));
+    }
+
+    #[test]
+    fn own_process_is_found_by_its_group() {
+        let me = std::process::id();
+        let own = parse_stat(me, &fs::read_to_string(format!("/proc/{me}/stat")).unwrap()).unwrap();
+        let facts = facts(u32::MAX, Some(own.pgid));
+        let found = facts.procs.iter().find(|p| p.pid == me).expect("this test process is listed");
+        assert!(!found.argv.is_empty());
+        assert_eq!(found.ppid, own.ppid);
+    }
+
+    #[test]
+    fn no_foreground_group_lists_nothing() {
+        assert!(facts(10, None).procs.is_empty());
+    }
+}
