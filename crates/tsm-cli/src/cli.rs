@@ -76,7 +76,13 @@ pub(crate) enum Command {
         /// Give up after this many seconds (exit 124).
         #[arg(long, value_name = "SECS")]
         timeout: Option<f64>,
+        /// Wait until each session's coding agent needs you (done, approval, input, error…)
+        /// in a state entered after the last input sent to the session.
+        #[arg(long)]
+        agent: bool,
     },
+    /// The coding agents in sessions and what they are doing.
+    Agents(AgentsArgs),
     /// Write stdin to a file through a session's shell (works across ssh inside it).
     Write {
         /// The session.
@@ -121,8 +127,19 @@ pub(crate) enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+    /// Install or remove tsm's hooks in a coding agent's settings.
+    Hooks {
+        #[command(subcommand)]
+        command: HooksCommand,
+    },
     /// Print the version.
     Version,
+    /// Forward a coding agent's hook event to its session (what the agents' hook settings
+    /// run); always exits 0.
+    Hook(HookArgs),
+    /// Claude Code's status line: forward the status to the session, print a line.
+    #[command(alias = "claude-statusline")]
+    Statusline(StatuslineArgs),
     /// Run a session's daemon (started by `tsm new`; not for direct use).
     #[command(name = "__daemon", hide = true)]
     Daemon(DaemonArgs),
@@ -272,4 +289,96 @@ pub(crate) struct DaemonArgs {
     /// The command (empty: the login shell).
     #[arg(last = true)]
     pub(crate) command: Vec<OsString>,
+}
+
+/// `tsm agents`.
+#[derive(Debug, Args)]
+pub(crate) struct AgentsArgs {
+    /// Print JSON: an array of reports, or with --watch one report per line.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Print a line per change until interrupted.
+    #[arg(long)]
+    pub(crate) watch: bool,
+    /// `yolo NAME on|off`.
+    #[command(subcommand)]
+    pub(crate) command: Option<AgentsCommand>,
+}
+
+/// `tsm agents` subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum AgentsCommand {
+    /// Auto-approval for one session: answers fresh approval dialogs with "yes, once".
+    Yolo {
+        /// The session.
+        name: String,
+        /// `on` or `off`.
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
+}
+
+/// `tsm hooks` subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum HooksCommand {
+    /// Merge tsm's hook commands into the agent's settings file (a backup is kept).
+    Install(HooksArgs),
+    /// Take tsm's hook commands out of the agent's settings file (a backup is kept).
+    Uninstall(HooksArgs),
+}
+
+/// `tsm hooks install|uninstall`.
+#[derive(Debug, Args)]
+pub(crate) struct HooksArgs {
+    /// The agent whose settings to edit.
+    pub(crate) agent: HooksAgent,
+    /// Print the change as a unified diff; write nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+}
+
+/// The agents `tsm hooks` knows.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum HooksAgent {
+    /// Claude Code: `$CLAUDE_CONFIG_DIR/settings.json`, else `~/.claude/settings.json`.
+    Claude,
+    /// Codex: `$CODEX_HOME/config.toml`, else `~/.codex/config.toml`.
+    Codex,
+    /// Gemini CLI: `~/.gemini/settings.json`.
+    Gemini,
+}
+
+/// `tsm hook`.
+#[derive(Debug, Args)]
+pub(crate) struct HookArgs {
+    /// The agent whose hook this is.
+    pub(crate) agent: HookAgent,
+    /// Also append the event to FILE as a JSON line (for recording fixtures).
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub(crate) record: Option<PathBuf>,
+    /// Codex `notify`: the old notify program and its arguments, then the payload, which
+    /// Codex appends.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+    pub(crate) args: Vec<OsString>,
+}
+
+/// The agents `tsm hook` takes events from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum HookAgent {
+    /// Claude Code hooks (JSON on stdin).
+    Claude,
+    /// Codex hooks (JSON on stdin) or `notify` (JSON as the last argument).
+    Codex,
+    /// Gemini CLI hooks (JSON on stdin; prints `{}`).
+    Gemini,
+    /// Aider's notifications command.
+    Aider,
+}
+
+/// `tsm statusline`.
+#[derive(Debug, Args)]
+pub(crate) struct StatuslineArgs {
+    /// Print the output of this shell command, fed the same JSON, instead of tsm's line.
+    #[arg(long, value_name = "CMD")]
+    pub(crate) chain: Option<String>,
 }

@@ -1,6 +1,7 @@
 //! `tsm`, the terminal session manager's command line: parses, dispatches, and maps
 //! errors to exit codes (usage 2, runtime 1, a closed stdout 0).
 
+mod agent_event;
 mod ansi;
 mod attach;
 mod cli;
@@ -29,14 +30,19 @@ fn main() -> ExitCode {
         Command::Info { name, json } => cmd::info::run(&name, json),
         Command::History(args) => cmd::history::run(&args),
         Command::Run(args) => cmd::run::run(&args),
-        Command::Wait { names, timeout } => cmd::wait::run(&names, timeout),
+        Command::Wait { names, timeout, agent: false } => cmd::wait::run(&names, timeout),
+        Command::Wait { names, timeout, agent: true } => cmd::agents::wait(&names, timeout),
+        Command::Agents(args) => cmd::agents::run(&args),
         Command::Write { name, path } => cmd::write::run(&name, &path),
         Command::Send { name, enter, text } => cmd::send::run(&name, &text, enter),
         Command::Tail { names, vt } => cmd::tail::run(&names, vt),
         Command::Label { command } => cmd::label::run(command),
         Command::Doctor { action } => cmd::doctor::run(action),
         Command::Completions { shell } => cmd::completions::run(shell),
+        Command::Hooks { command } => cmd::hooks::run(command),
         Command::Version => cmd::version::run(),
+        Command::Hook(args) => cmd::hook::run(&args),
+        Command::Statusline(args) => cmd::statusline::run(&args),
         Command::Daemon(args) => cmd::daemon::run(args),
     };
     match result {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Serialize;
+use tsm_agents::report::AgentReport;
 use tsm_proto::{ClientError, Connection, Info, SocketDir, Tag};
 
 /// How long to wait for a Status reply; a daemon that does not know the tag never answers.
@@ -47,6 +48,38 @@ pub(crate) struct Session {
     pub(crate) path: PathBuf,
     /// What its probe found.
     pub(crate) probe: Probe,
+    /// Its coding agent.
+    pub(crate) agent: AgentProbe,
+}
+
+/// What the daemon said about the session's coding agent (tag 32).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum AgentProbe {
+    /// The daemon did not answer AgentGet in time (too old, or not ours).
+    Unknown,
+    /// No agent in the session.
+    None,
+    /// The agent report (spec/agents.md 1.3).
+    Report(Box<AgentReport>),
+}
+
+impl AgentProbe {
+    /// The AGENT column: `kind:display`, `-` without an agent, `?` when unknown.
+    pub(crate) fn column(&self) -> String {
+        match self {
+            AgentProbe::Unknown => "?".to_owned(),
+            AgentProbe::None => "-".to_owned(),
+            AgentProbe::Report(report) => format!("{}:{}", report.kind, report.display),
+        }
+    }
+
+    /// The report as JSON, `null` without one.
+    pub(crate) fn json(&self) -> serde_json::Value {
+        match self {
+            AgentProbe::Report(report) => serde_json::to_value(report).unwrap_or_default(),
+            _ => serde_json::Value::Null,
+        }
+    }
 }
 
 /// What a probe found.
@@ -76,16 +109,18 @@ impl Session {
 
 /// Probes one socket: Info, then Status.
 pub(crate) fn probe(name: String, path: PathBuf) -> Option<Session> {
-    let probe = match probe_live(&path) {
-        Ok((info, status)) => Probe::Live(info, status),
-        Err(ClientError::Refused) => Probe::Stale,
+    let (probe, agent) = match probe_live(&path) {
+        Ok((info, status, agent)) => (Probe::Live(info, status), agent),
+        Err(ClientError::Refused) => (Probe::Stale, AgentProbe::Unknown),
         Err(ClientError::NotFound) => return None,
-        Err(_) => Probe::Busy,
+        Err(_) => (Probe::Busy, AgentProbe::Unknown),
     };
-    Some(Session { name, path, probe })
+    Some(Session { name, path, probe, agent })
 }
 
-fn probe_live(path: &std::path::Path) -> Result<(Info, Option<Box<Status>>), ClientError> {
+fn probe_live(
+    path: &std::path::Path,
+) -> Result<(Info, Option<Box<Status>>, AgentProbe), ClientError> {
     let mut conn = Connection::connect(path)?;
     let info = Info::parse(&conn.request(Tag::Info, &[], Tag::Info, tsm_proto::PROBE_TIMEOUT)?)?;
     let status = conn
@@ -93,7 +128,26 @@ fn probe_live(path: &std::path::Path) -> Result<(Info, Option<Box<Status>>), Cli
         .ok()
         .and_then(|payload| serde_json::from_slice(&payload).ok())
         .map(Box::new);
-    Ok((info, status))
+    // A daemon that does not answer Status will not answer AgentGet either: no second wait.
+    let agent = if status.is_some() { agent_probe(&mut conn) } else { AgentProbe::Unknown };
+    Ok((info, status, agent))
+}
+
+/// Asks for the agent report on an open connection.
+pub(crate) fn agent_probe(conn: &mut Connection) -> AgentProbe {
+    match conn.request(Tag::AgentGet, &[], Tag::AgentGet, STATUS_TIMEOUT) {
+        Ok(payload) => parse_agent(&payload),
+        Err(_) => AgentProbe::Unknown,
+    }
+}
+
+/// An AgentGet reply: `null` or a report.
+pub(crate) fn parse_agent(payload: &[u8]) -> AgentProbe {
+    match serde_json::from_slice::<Option<AgentReport>>(payload) {
+        Ok(Some(report)) => AgentProbe::Report(Box::new(report)),
+        Ok(None) => AgentProbe::None,
+        Err(_) => AgentProbe::Unknown,
+    }
 }
 
 /// Every session of `dir`, probed concurrently, sorted by name.

@@ -5,10 +5,13 @@
 mod support;
 
 mod cases {
+    mod agents;
     mod attach_pty;
     mod cli_texts;
     mod exited;
     mod go_compat;
+    mod hook;
+    mod hooks;
     mod labels;
     mod lifecycle;
     mod robustness;

@@ -43,6 +43,7 @@ pub(crate) fn run(action: Option<DoctorAction>) -> Result<ExitCode> {
         Err(err) => writeln!(out, "socket dir: {} ({err})", dir.path().display())?,
     }
     writeln!(out, "log dir: {}", dir.log_dir().display())?;
+    check_agent_rules(&mut out)?;
     writeln!(out, "sessions:")?;
     if list.is_empty() {
         writeln!(out, "  none")?;
@@ -87,4 +88,28 @@ pub(crate) fn run(action: Option<DoctorAction>) -> Result<ExitCode> {
         writeln!(out, "Run 'tsm doctor clean-stale' to remove {stale} stale socket(s).")?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reports whether the user's agent rules (`agents.toml`) load; built-in rules stay in
+/// force when they do not.
+fn check_agent_rules(out: &mut impl Write) -> Result<()> {
+    let Some(path) = tsm_daemon::user_rules_path() else { return Ok(()) };
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        writeln!(out, "agent rules: built in ({} not present)", path.display())?;
+        return Ok(());
+    };
+    let (_, errors) = tsm_agents::Rules::with_overrides(&text);
+    if errors.is_empty() {
+        writeln!(out, "agent rules: built in + {}", path.display())?;
+    } else {
+        writeln!(
+            out,
+            "agent rules: {} has errors; the built-in rules stay in force:",
+            path.display()
+        )?;
+        for err in errors {
+            writeln!(out, "  - {err}")?;
+        }
+    }
+    Ok(())
 }

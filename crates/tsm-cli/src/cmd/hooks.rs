@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result, anyhow};
 use tsm_agents::install::{self, Edit, HooksState, InstallError};
 
-use crate::cli::{HookAgent, HooksArgs, HooksCommand};
+use crate::cli::{HooksAgent, HooksArgs, HooksCommand};
 
 /// How long `claude --version` / `gemini --version` may take before the version counts as
 /// unknown (a Node start-up is well under this).
@@ -100,32 +100,32 @@ pub(crate) fn run(command: HooksCommand) -> Result<ExitCode> {
 
 /// Runs the pure edit for `agent`.
 fn transform(
-    agent: HookAgent,
+    agent: HooksAgent,
     installing: bool,
     old: &str,
     tsm: &str,
     state: &HooksState,
 ) -> Result<Edit, InstallError> {
     match (agent, installing) {
-        (HookAgent::Claude, true) => {
+        (HooksAgent::Claude, true) => {
             let version = agent_version("claude").and_then(|text| install::first_version(&text));
             install::claude_install(old, version.as_ref(), tsm, state)
         }
-        (HookAgent::Claude, false) => install::claude_uninstall(old, state),
-        (HookAgent::Codex, true) => install::codex_install(old, tsm, state),
-        (HookAgent::Codex, false) => install::codex_uninstall(old, state),
-        (HookAgent::Gemini, true) => {
+        (HooksAgent::Claude, false) => install::claude_uninstall(old, state),
+        (HooksAgent::Codex, true) => install::codex_install(old, tsm, state),
+        (HooksAgent::Codex, false) => install::codex_uninstall(old, state),
+        (HooksAgent::Gemini, true) => {
             let version = agent_version("gemini").and_then(|text| install::first_version(&text));
             install::gemini_install(old, version.as_ref(), tsm, state)
         }
-        (HookAgent::Gemini, false) => install::gemini_uninstall(old, state),
+        (HooksAgent::Gemini, false) => install::gemini_uninstall(old, state),
     }
 }
 
 /// Prints what changed and what the user does next.
 fn report(
     out: &mut impl Write,
-    agent: HookAgent,
+    agent: HooksAgent,
     installing: bool,
     settings: &Path,
     backup: Option<&Path>,
@@ -141,14 +141,14 @@ fn report(
         writeln!(out, "  {change}")?;
     }
     let sessions = match agent {
-        HookAgent::Claude => "Claude",
-        HookAgent::Codex => "Codex",
-        HookAgent::Gemini => "Gemini CLI",
+        HooksAgent::Claude => "Claude",
+        HooksAgent::Codex => "Codex",
+        HooksAgent::Gemini => "Gemini CLI",
     };
     // No `hooks.json` is written for Codex (no version is verified), so Codex shows no
     // `Hooks need review` screen and there is nothing to trust.
     let what = match (agent, installing) {
-        (HookAgent::Codex, true) => "the notify command",
+        (HooksAgent::Codex, true) => "the notify command",
         (_, true) => "the hooks",
         (_, false) => "the change",
     };
@@ -157,28 +157,28 @@ fn report(
 }
 
 /// The agent's name in messages.
-fn agent_name(agent: HookAgent) -> &'static str {
+fn agent_name(agent: HooksAgent) -> &'static str {
     match agent {
-        HookAgent::Claude => "Claude Code",
-        HookAgent::Codex => "Codex",
-        HookAgent::Gemini => "Gemini CLI",
+        HooksAgent::Claude => "Claude Code",
+        HooksAgent::Codex => "Codex",
+        HooksAgent::Gemini => "Gemini CLI",
     }
 }
 
 /// The settings file of `agent`: `$CLAUDE_CONFIG_DIR/settings.json` else
 /// `~/.claude/settings.json`; `$CODEX_HOME/config.toml` else `~/.codex/config.toml`;
 /// `~/.gemini/settings.json`.
-fn settings_path(agent: HookAgent) -> Result<PathBuf> {
+fn settings_path(agent: HooksAgent) -> Result<PathBuf> {
     Ok(match agent {
-        HookAgent::Claude => match env_dir("CLAUDE_CONFIG_DIR") {
+        HooksAgent::Claude => match env_dir("CLAUDE_CONFIG_DIR") {
             Some(dir) => dir.join("settings.json"),
             None => home()?.join(".claude/settings.json"),
         },
-        HookAgent::Codex => match env_dir("CODEX_HOME") {
+        HooksAgent::Codex => match env_dir("CODEX_HOME") {
             Some(dir) => dir.join("config.toml"),
             None => home()?.join(".codex/config.toml"),
         },
-        HookAgent::Gemini => home()?.join(".gemini/settings.json"),
+        HooksAgent::Gemini => home()?.join(".gemini/settings.json"),
     })
 }
 

@@ -31,6 +31,9 @@ pub(crate) fn run(name: &str, json_output: bool) -> Result<ExitCode> {
             object["rss_bytes"] = json!(status.rss_bytes);
             object["version"] = json!(status.version);
         }
+        if let Some(trace) = agent_trace(&target.path) {
+            object["agent_trace"] = trace;
+        }
         writeln!(out, "{object}")?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -64,6 +67,7 @@ pub(crate) fn run(name: &str, json_output: bool) -> Result<ExitCode> {
             if labels.is_empty() { "-".to_owned() } else { labels.join(" ") }
         )?;
     }
+    writeln!(out, "agent: {}", session.agent.column())?;
     if info.task_ended_at != 0 {
         writeln!(
             out,
@@ -73,4 +77,19 @@ pub(crate) fn run(name: &str, json_output: bool) -> Result<ExitCode> {
         )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The agent's last observations (AgentGet with payload `trace`), when the daemon keeps any.
+fn agent_trace(path: &std::path::Path) -> Option<serde_json::Value> {
+    let mut conn = tsm_proto::Connection::connect(path).ok()?;
+    let reply = conn
+        .request(
+            tsm_proto::Tag::AgentGet,
+            b"trace",
+            tsm_proto::Tag::AgentGet,
+            tsm_proto::PROBE_TIMEOUT,
+        )
+        .ok()?;
+    let mut report: serde_json::Value = serde_json::from_slice(&reply).ok()?;
+    Some(report.get_mut("trace")?.take())
 }

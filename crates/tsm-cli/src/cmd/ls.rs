@@ -84,7 +84,7 @@ fn render(dir: &SocketDir, list: &[Session], args: &LsArgs) -> String {
                 if info.clients == 0 { "-".to_owned() } else { format!("yes ({})", info.clients) },
                 format_uptime((info.created_at != 0).then(|| now.saturating_sub(info.created_at))),
                 state,
-                "-".to_owned(),
+                session.agent.column(),
                 info.cmd.clone(),
                 tilde(&info.cwd),
             ],
@@ -131,6 +131,7 @@ pub(crate) fn session_json(session: &Session) -> Value {
             object["exit_code"] = json!(status.exit_code);
             object["labels"] = json!(status.labels);
         }
+        object["agent"] = session.agent.json();
     }
     object
 }
