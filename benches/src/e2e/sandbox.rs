@@ -46,7 +46,7 @@ impl Sandbox {
         let home = dir.path().join("home");
         std::fs::create_dir(&home).with_context(|| format!("cannot create {}", home.display()))?;
         let path = std::env::var_os("PATH").unwrap_or_else(|| FALLBACK_PATH.into());
-        let env = vec![
+        let mut env: Vec<(OsString, OsString)> = vec![
             ("PATH".into(), path),
             ("HOME".into(), home.into()),
             ("TERM".into(), TERM.into()),
@@ -54,6 +54,10 @@ impl Sandbox {
             ("LANG".into(), "C.UTF-8".into()),
             ("TSM_DIR".into(), dir.path().join("tsm").into()),
         ];
+        // `TSM_AGENTS=off` measures tsm without agent detection (spec/agents.md §9.9).
+        if let Some(agents) = std::env::var_os("TSM_AGENTS") {
+            env.push(("TSM_AGENTS".into(), agents));
+        }
         Ok(Sandbox { dir, env })
     }
 
