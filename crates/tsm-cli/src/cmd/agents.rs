@@ -12,14 +12,13 @@ use tsm_agents::report::AgentReport;
 use tsm_proto::{Connection, SocketDir, Tag};
 
 use crate::cli::{AgentsArgs, AgentsCommand};
+use crate::cmd::wait::poll_sessions;
 use crate::output::write_table;
 use crate::sessions::{self, AgentProbe, Probe};
-use crate::target::{Target, expand_patterns};
+use crate::target::Target;
 
 /// How often `--watch` looks for new sessions.
 const RESCAN_INTERVAL: Duration = Duration::from_millis(1000);
-/// How often `wait --agent` asks.
-const WAIT_POLL: Duration = Duration::from_millis(100);
 
 /// `tsm agents`.
 pub(crate) fn run(args: &AgentsArgs) -> Result<ExitCode> {
@@ -181,47 +180,29 @@ fn yolo(name: &str, on: bool) -> Result<ExitCode> {
 /// `tsm wait NAME… --agent`: until every session's agent needs the user, in a state
 /// entered at or after the last input sent to the session.
 pub(crate) fn wait(patterns: &[String], timeout: Option<f64>) -> Result<ExitCode> {
-    let dir = SocketDir::from_env();
-    let names = expand_patterns(&dir, patterns)?;
-    let mut pending: Vec<Target> =
-        names.iter().map(|name| Target::new(&dir, name)).collect::<Result<_>>()?;
-    let deadline = timeout.map(|secs| Instant::now() + Duration::from_secs_f64(secs));
     let mut stdout = io::stdout();
-    while !pending.is_empty() {
-        let mut still = Vec::new();
-        for target in pending {
-            let name = target.name.to_string();
-            let Some(session) = sessions::probe(name.clone(), target.path.clone()) else {
-                bail!(
-                    "Cannot wait for session \"{name}\": session not found.\nRun 'tsm ls' to list sessions."
-                );
-            };
-            match (&session.probe, &session.agent) {
-                (Probe::Stale, _) => {
-                    bail!("Cannot wait for session \"{name}\": its daemon is gone (stale socket).")
-                }
-                (Probe::Busy, _) => still.push(target),
-                (_, AgentProbe::Unknown) => {
-                    bail!("Cannot wait for session \"{name}\": its daemon does not report agents.")
-                }
-                (_, AgentProbe::None) => {
-                    bail!("Cannot wait for session \"{name}\": no coding agent runs in it.")
-                }
-                (_, AgentProbe::Report(report)) if ready(report) => {
-                    writeln!(stdout, "{name} {}:{}", report.kind, report.display)?;
-                }
-                (_, AgentProbe::Report(_)) => still.push(target),
+    let pending = poll_sessions(patterns, timeout, |target, session| {
+        let name = &target.name;
+        match (&session.probe, &session.agent) {
+            (Probe::Stale, _) => {
+                bail!("Cannot wait for session \"{name}\": its daemon is gone (stale socket).")
             }
+            (Probe::Busy, _) => Ok(false),
+            (_, AgentProbe::Unknown) => {
+                bail!("Cannot wait for session \"{name}\": its daemon does not report agents.")
+            }
+            (_, AgentProbe::None) => {
+                bail!("Cannot wait for session \"{name}\": no coding agent runs in it.")
+            }
+            (_, AgentProbe::Report(report)) if ready(report) => {
+                writeln!(stdout, "{name} {}:{}", report.kind, report.display)?;
+                Ok(true)
+            }
+            (_, AgentProbe::Report(_)) => Ok(false),
         }
-        pending = still;
-        if pending.is_empty() {
-            break;
-        }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            let names: Vec<String> = pending.iter().map(|t| t.name.to_string()).collect();
-            bail!("Timed out waiting for the agent in {}.", names.join(", "));
-        }
-        std::thread::sleep(WAIT_POLL);
+    })?;
+    if !pending.is_empty() {
+        bail!("Timed out waiting for the agent in {}.", pending.join(", "));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 use tsm_proto::SocketDir;
 
-use crate::sessions::{self, Probe};
+use crate::sessions::{self, Probe, Session};
 use crate::target::{Target, expand_patterns};
 
 /// How often the sessions are asked again.
@@ -28,14 +28,56 @@ fn collect(target: &Target) {
 
 /// Waits for every named session's tasks.
 pub(crate) fn run(patterns: &[String], timeout: Option<f64>) -> Result<ExitCode> {
+    let mut first_failure = 0u8;
+    let mut stdout = std::io::stdout();
+    let pending = poll_sessions(patterns, timeout, |target, session| {
+        let name = &target.name;
+        let status = match &session.probe {
+            Probe::Live(_, Some(status)) => status,
+            Probe::Live(_, None) => {
+                bail!("Cannot wait for session \"{name}\": its daemon does not report tasks.")
+            }
+            Probe::Stale => {
+                bail!("Cannot wait for session \"{name}\": its daemon is gone (stale socket).")
+            }
+            Probe::Busy => return Ok(false),
+        };
+        if status.tasks.unwrap_or(0) > 0 && status.state != "exited" {
+            return Ok(false);
+        }
+        let code = status
+            .uncollected_exit_code
+            .or(status.last_task_exit_code)
+            .or(status.exit_code.map(|c| c as u8))
+            .unwrap_or(0);
+        collect(target);
+        writeln!(stdout, "{name}: done (exit code {code})")?;
+        if first_failure == 0 {
+            first_failure = code;
+        }
+        Ok(true)
+    })?;
+    if !pending.is_empty() {
+        eprintln!("tsm wait: timed out; still running: {}", pending.join(", "));
+        return Ok(ExitCode::from(124));
+    }
+    Ok(ExitCode::from(first_failure))
+}
+
+/// Probes each named session until `done` says it is done (`Ok(true)`), or until
+/// `timeout` seconds have passed; returns the names still pending then (empty when all
+/// are done). A session that is gone, or an error from `done`, ends the wait.
+pub(crate) fn poll_sessions(
+    patterns: &[String],
+    timeout: Option<f64>,
+    mut done: impl FnMut(&Target, &Session) -> Result<bool>,
+) -> Result<Vec<String>> {
     let dir = SocketDir::from_env();
     let names = expand_patterns(&dir, patterns)?;
     let mut pending: Vec<Target> =
         names.iter().map(|name| Target::new(&dir, name)).collect::<Result<_>>()?;
     let deadline = timeout.map(|secs| Instant::now() + Duration::from_secs_f64(secs));
-    let mut first_failure = 0u8;
-    let mut stdout = std::io::stdout();
-    while !pending.is_empty() {
+    loop {
         let mut still = Vec::new();
         for target in pending {
             let name = target.name.to_string();
@@ -44,44 +86,14 @@ pub(crate) fn run(patterns: &[String], timeout: Option<f64>) -> Result<ExitCode>
                     "Cannot wait for session \"{name}\": session not found.\nRun 'tsm ls' to list sessions."
                 );
             };
-            let status = match &session.probe {
-                Probe::Live(_, Some(status)) => status,
-                Probe::Live(_, None) => {
-                    bail!("Cannot wait for session \"{name}\": its daemon does not report tasks.")
-                }
-                Probe::Stale => {
-                    bail!("Cannot wait for session \"{name}\": its daemon is gone (stale socket).")
-                }
-                Probe::Busy => {
-                    still.push(target);
-                    continue;
-                }
-            };
-            if status.tasks.unwrap_or(0) > 0 && status.state != "exited" {
+            if !done(&target, &session)? {
                 still.push(target);
-                continue;
-            }
-            let code = status
-                .uncollected_exit_code
-                .or(status.last_task_exit_code)
-                .or(status.exit_code.map(|c| c as u8))
-                .unwrap_or(0);
-            collect(&target);
-            writeln!(stdout, "{name}: done (exit code {code})")?;
-            if first_failure == 0 {
-                first_failure = code;
             }
         }
         pending = still;
-        if pending.is_empty() {
-            break;
-        }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            let names: Vec<String> = pending.iter().map(|t| t.name.to_string()).collect();
-            eprintln!("tsm wait: timed out; still running: {}", names.join(", "));
-            return Ok(ExitCode::from(124));
+        if pending.is_empty() || deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(pending.iter().map(|t| t.name.to_string()).collect());
         }
         std::thread::sleep(POLL_INTERVAL);
     }
-    Ok(ExitCode::from(first_failure))
 }
