@@ -3,7 +3,8 @@
 //! Bash command, waits for the answer (`in`), works again and finishes its turn. The
 //! `_hooks` variant also carries the hook events Claude sends on the way.
 //!
-//! `codex_approval` is the same turn in Codex's TUI, answered with `y`.
+//! `codex_approval` is the same turn in Codex's TUI, answered with `y`. `claude_registry`
+//! is a Claude turn without hooks, with the registry file and transcript Claude writes.
 //!
 //! `cargo run -p tsm-agents --example make_sessions` rewrites the files.
 
@@ -213,11 +214,55 @@ fn codex_session() -> Recording {
     rec
 }
 
+/// A Claude session without hooks whose registry file and transcript tell the id, the
+/// state and the usage: the files Claude writes on its own.
+fn registry_session() -> Recording {
+    use tsm_agents::tsmrec::FileEntry;
+    const ID: &str = "0c5e8f31-2d4a-4b6c-8e9f-a1b2c3d4e5f6";
+    let mut header = Header::new("claude", COLS, ROWS, Provenance::Synthetic);
+    header.agent_version = Some("2.1.173".into());
+    header.note = "no hooks: registry busy/idle and a transcript, with the screen".into();
+    let mut rec = Recording::new(header);
+    let registry = |status: &str, at: u64| {
+        EntryKind::File(FileEntry {
+            path: "~/.claude/sessions/{pid}.json".into(),
+            json: Some(json!({
+                "pid": "{pid}", "sessionId": ID, "cwd": "/home/u/proj", "startedAt": 1_767_000_000_000u64,
+                "version": "2.1.173", "kind": "interactive", "entrypoint": "cli", "status": status,
+                "updatedAt": 1_767_000_000_000u64 + at,
+            })),
+            ..FileEntry::default()
+        })
+    };
+    let transcript = |line: serde_json::Value| {
+        EntryKind::File(FileEntry {
+            path: format!("~/.claude/projects/-home-u-proj/{ID}.jsonl"),
+            text: Some(format!("{line}\n")),
+            append: true,
+            ..FileEntry::default()
+        })
+    };
+    rec.push(0, registry("idle", 0));
+    rec.out(0, format!("\x1b[2J{}{}", line(1, "✻ Welcome to Claude Code v2.1.173"), composer()));
+    rec.push(600, registry("busy", 600));
+    rec.push(600, transcript(json!({"type": "user", "sessionId": ID, "cwd": "/home/u/proj", "timestamp": "2026-01-01T00:00:00.600Z",
+        "message": {"role": "user", "content": "say hello"}})));
+    rec.out(600, line(6, "> say hello") + &spinner("✢", 0) + &composer());
+    rec.out(1100, spinner("✳", 1) + &format!("\x1b[{};3H", ROWS - 2));
+    rec.push(1600, transcript(json!({"type": "assistant", "sessionId": ID, "requestId": "req_1", "timestamp": "2026-01-01T00:00:01.600Z",
+        "message": {"id": "msg_1", "model": "claude-opus-4-6", "stop_reason": "end_turn", "content": [{"type": "text", "text": "Hello!"}],
+                    "usage": {"input_tokens": 1200, "output_tokens": 34, "cache_read_input_tokens": 800, "cache_creation_input_tokens": 0}}})));
+    rec.push(1600, registry("idle", 1600));
+    rec.out(1600, line(8, "⏺ Hello!") + &line(ROWS - 5, "✻ Worked for 1s") + &composer());
+    rec
+}
+
 fn main() -> std::io::Result<()> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sessions");
     std::fs::create_dir_all(&dir)?;
     std::fs::write(dir.join("claude_approval.tsmrec"), session(false).to_jsonl())?;
     std::fs::write(dir.join("claude_approval_hooks.tsmrec"), session(true).to_jsonl())?;
     std::fs::write(dir.join("codex_approval.tsmrec"), codex_session().to_jsonl())?;
+    std::fs::write(dir.join("claude_registry.tsmrec"), registry_session().to_jsonl())?;
     Ok(())
 }

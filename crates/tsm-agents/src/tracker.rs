@@ -4,11 +4,11 @@
 //! its source is kept for display.
 
 use std::collections::{HashMap, VecDeque};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::escapes::{EscapeEvent, EscapeScanner};
-use crate::events::{self, EventSource, HookEnvelope};
+use crate::events::{self, EventSource, HookEnvelope, RolloutTail, TranscriptTail};
 use crate::meta::Meta;
 use crate::process::{self, AgentProcess, ProcessFacts};
 use crate::report::{AgentReport, Background, Detail, YoloReport};
@@ -34,6 +34,14 @@ pub struct AgentEnv {
 }
 
 impl AgentEnv {
+    /// Claude's projects directory (transcripts).
+    fn claude_projects_dir(&self) -> Option<PathBuf> {
+        match &self.claude_config_dir {
+            Some(dir) => Some(dir.join("projects")),
+            None => self.home.as_ref().map(|h| h.join(".claude").join("projects")),
+        }
+    }
+
     /// Claude's session registry directory.
     fn claude_sessions_dir(&self) -> Option<PathBuf> {
         match &self.claude_config_dir {
@@ -59,6 +67,23 @@ pub enum StructuredEvent {
         pid: u32,
         /// The file's bytes.
         contents: Option<Vec<u8>>,
+    },
+    /// Bytes of a transcript or rollout file asked for with [`Want::Tail`], read from offset
+    /// `from`.
+    FileBytes {
+        /// The file.
+        path: PathBuf,
+        /// Where the bytes start in the file.
+        from: u64,
+        /// The bytes.
+        bytes: Vec<u8>,
+    },
+    /// The files `pid` has open, asked for with [`Want::OpenFiles`].
+    OpenFiles {
+        /// The process.
+        pid: u32,
+        /// Its open files.
+        paths: Vec<PathBuf>,
     },
 }
 
@@ -115,6 +140,21 @@ pub enum Want {
     ProcessCheck,
     /// Read this file whole and feed it back (Claude's registry file).
     ReadWhole(PathBuf),
+    /// Read this file from offset `from` to its end and feed it back as
+    /// [`StructuredEvent::FileBytes`]. At `from == 0` a reader may start at most 128 KiB
+    /// before the end, at a line start.
+    Tail {
+        /// The transcript or rollout.
+        path: PathBuf,
+        /// Where to start.
+        from: u64,
+    },
+    /// List the files `pid` has open and feed them back as [`StructuredEvent::OpenFiles`]
+    /// (Codex holds its rollout open).
+    OpenFiles {
+        /// The agent process.
+        pid: u32,
+    },
 }
 
 /// Why the tracker sends bytes.
@@ -215,6 +255,38 @@ struct Record {
     trace: VecDeque<Observation>,
     subagents: u32,
     background: Background,
+    /// The agent's transcript or rollout, once known.
+    tail: Option<FileTail>,
+}
+
+/// A transcript (Claude) or rollout (Codex) read as it grows.
+#[derive(Debug)]
+struct FileTail {
+    path: PathBuf,
+    /// How far it has been read.
+    offset: u64,
+    reader: FileReader,
+}
+
+/// How a tailed file reads.
+#[derive(Debug)]
+enum FileReader {
+    Transcript(Box<TranscriptTail>),
+    Rollout(RolloutTail),
+}
+
+impl FileTail {
+    fn new(kind: &AgentKind, path: PathBuf) -> FileTail {
+        let reader = match kind {
+            AgentKind::Codex => FileReader::Rollout(RolloutTail::new()),
+            _ => FileReader::Transcript(Box::new(TranscriptTail::new())),
+        };
+        FileTail { path, offset: 0, reader }
+    }
+
+    fn want(&self) -> Want {
+        Want::Tail { path: self.path.clone(), from: self.offset }
+    }
 }
 
 impl Record {
@@ -235,6 +307,7 @@ impl Record {
             trace: VecDeque::with_capacity(TRACE_LEN),
             subagents: 0,
             background: Background::default(),
+            tail: None,
         }
     }
 
@@ -458,8 +531,38 @@ impl Tracker {
         {
             out.push(Output::Want(Want::ReadWhole(dir.join(format!("{pid}.json")))));
         }
+        self.want_files(&mut out);
         self.decide(now, &mut out);
         out
+    }
+
+    /// Asks for the agent's transcript or rollout: new bytes of a known one, else the way
+    /// to find it (open files for Codex; the path events or the registry gave for Claude).
+    fn want_files(&mut self, out: &mut Vec<Output>) {
+        let projects = self.env.claude_projects_dir();
+        let Some(record) = self.record.as_mut().filter(|r| r.gone.is_none()) else { return };
+        if record.tail.is_none() {
+            let path = match record.kind {
+                AgentKind::Claude => record.meta.transcript_path().cloned().or_else(|| {
+                    let (id, verified) = record.meta.agent_session_id()?;
+                    let cwd = record.meta.cwd()?;
+                    verified
+                        .then(|| claude_transcript_path(projects.as_deref()?, cwd, id))
+                        .flatten()
+                }),
+                _ => None,
+            };
+            match (path, &record.kind, record.pid()) {
+                (Some(path), _, _) => record.tail = Some(FileTail::new(&record.kind, path)),
+                (None, AgentKind::Codex, Some(pid)) => {
+                    out.push(Output::Want(Want::OpenFiles { pid }))
+                }
+                _ => {}
+            }
+        }
+        if let Some(tail) = &record.tail {
+            out.push(Output::Want(tail.want()));
+        }
     }
 
     /// A structured event (hook, statusline, notify, registry file).
@@ -472,6 +575,10 @@ impl Tracker {
             StructuredEvent::ClaudeRegistry { pid, contents } => {
                 self.on_registry(now, pid, contents, &mut out)
             }
+            StructuredEvent::FileBytes { path, from, bytes } => {
+                self.on_file_bytes(now, &path, from, &bytes, &mut out)
+            }
+            StructuredEvent::OpenFiles { pid, paths } => self.on_open_files(pid, paths, &mut out),
         }
         self.decide(now, &mut out);
         out
@@ -697,6 +804,7 @@ impl Tracker {
         for obs in accepted {
             self.observe(obs);
         }
+        self.want_files(out);
         if facts.recheck_process {
             out.push(Output::Want(Want::ProcessCheck));
         }
@@ -750,6 +858,70 @@ impl Tracker {
             self.observe(obs);
         }
         out.push(Output::MetaChanged);
+    }
+
+    /// New bytes of the tailed file. Its states only count when they are not older than
+    /// the structured opinion in force: a lagging transcript never undoes a newer hook.
+    fn on_file_bytes(
+        &mut self,
+        now: Stamp,
+        path: &Path,
+        from: u64,
+        bytes: &[u8],
+        out: &mut Vec<Output>,
+    ) {
+        let Some(record) = self.record.as_mut() else { return };
+        let Some(tail) = record.tail.as_mut().filter(|t| t.path == path) else { return };
+        if from < tail.offset && from != 0 {
+            return; // an old read
+        }
+        if from != tail.offset {
+            // The first read starts near the end; a file that shrank starts over.
+            *tail = FileTail::new(&record.kind, path.to_path_buf());
+        }
+        tail.offset = from + bytes.len() as u64;
+        let observations = match &mut tail.reader {
+            FileReader::Transcript(reader) => reader.on_bytes(bytes, now),
+            FileReader::Rollout(reader) => reader.on_bytes(bytes, now),
+        };
+        let newest_opinion =
+            [record.structured.as_ref().map(|o| o.at), record.dialog.as_ref().map(|d| d.at)]
+                .into_iter()
+                .flatten()
+                .max();
+        let accepted: Vec<Observation> = observations
+            .into_iter()
+            .filter(|obs| {
+                !matches!(obs.claim, Claim::State(_))
+                    || newest_opinion.is_none_or(|at| obs.at >= at)
+            })
+            .collect();
+        if accepted.is_empty() {
+            return;
+        }
+        for obs in accepted {
+            self.observe(obs);
+        }
+        out.push(Output::MetaChanged);
+    }
+
+    /// The agent's open files: its rollout, if it holds one.
+    fn on_open_files(&mut self, pid: u32, paths: Vec<PathBuf>, out: &mut Vec<Output>) {
+        let Some(record) =
+            self.record.as_mut().filter(|r| r.pid() == Some(pid) && r.tail.is_none())
+        else {
+            return;
+        };
+        let rollout = paths.into_iter().find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("rollout-") && n.ends_with(".jsonl"))
+        });
+        if let Some(path) = rollout {
+            let tail = FileTail::new(&record.kind, path);
+            out.push(Output::Want(tail.want()));
+            record.tail = Some(tail);
+        }
     }
 
     /// Whether the nearest agent in an event's ancestry is another agent than the primary
@@ -1174,4 +1346,13 @@ fn title_hint(title: &str) -> Option<Hint> {
 /// Esc alone or Ctrl-C.
 fn is_interrupt_key(bytes: &[u8]) -> bool {
     bytes == b"\x1b" || bytes == b"\x03"
+}
+
+/// Claude's transcript of session `id` started in `cwd`: `<projects>/<encoded cwd>/<id>.jsonl`,
+/// where every character but an ASCII letter or digit becomes `-`. Names over 200
+/// characters get a hash suffix Claude does not document: unknown, not guessed.
+fn claude_transcript_path(projects: &Path, cwd: &Path, id: &str) -> Option<PathBuf> {
+    let encoded: String =
+        cwd.to_str()?.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    (encoded.len() <= 200).then(|| projects.join(encoded).join(format!("{id}.jsonl")))
 }

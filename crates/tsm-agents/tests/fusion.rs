@@ -586,3 +586,133 @@ fn a_shell_printing_the_prompt_glyph_is_no_agent() {
     tracker.on_screen(Stamp::default(), &view);
     assert!(tracker.report().is_none());
 }
+
+// Layer 3: transcripts and rollouts, read as they grow.
+
+fn wanted_tail(outputs: &[Output]) -> Option<(std::path::PathBuf, u64)> {
+    outputs.iter().find_map(|o| match o {
+        Output::Want(tsm_agents::tracker::Want::Tail { path, from }) => Some((path.clone(), *from)),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_hook_names_the_transcript_and_a_lagging_transcript_never_undoes_a_newer_hook() {
+    let mut sim = Sim::new();
+    sim.hook(claude_event(
+        "SessionStart",
+        json!({"source": "startup", "model": "claude-opus-4-6"}),
+    ));
+    let facts = ProcessFacts {
+        session_child: 100,
+        foreground_pgid: Some(AGENT_PID),
+        procs: vec![Proc {
+            pid: AGENT_PID,
+            ppid: 100,
+            pgid: AGENT_PID,
+            start_ticks: 7,
+            argv: vec!["claude".into()],
+            ..Proc::default()
+        }],
+        exited: vec![],
+    };
+    let out = sim.tracker.on_process(sim.now, &facts);
+    let (path, from) = wanted_tail(&out).expect("the transcript is asked for");
+    assert_eq!(
+        path,
+        std::path::PathBuf::from("/home/u/.claude/projects/-home-u-proj/5f0c91a2.jsonl")
+    );
+    assert_eq!(from, 0);
+    // A turn that ended a minute ago, then the user starts a new one (hook, now).
+    let old = |s: i64| chrono_free_iso(sim.now.unix_ms - 60_000 + s);
+    let lines = [
+        json!({"type": "user", "sessionId": "5f0c91a2", "timestamp": old(0), "message": {"role": "user", "content": "hi"}}),
+        json!({"type": "assistant", "sessionId": "5f0c91a2", "requestId": "r1", "timestamp": old(1000),
+               "message": {"id": "m1", "model": "claude-opus-4-6", "stop_reason": "end_turn",
+                           "content": [{"type": "text", "text": "Hello!"}],
+                           "usage": {"input_tokens": 10, "output_tokens": 5, "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0}}}),
+    ];
+    sim.hook(claude_event("UserPromptSubmit", json!({"prompt": "next"})));
+    assert_eq!(sim.name(), "working");
+    let bytes: Vec<u8> = lines.iter().flat_map(|l| format!("{l}\n").into_bytes()).collect();
+    let len = bytes.len() as u64;
+    let out = sim
+        .tracker
+        .on_event(sim.now, StructuredEvent::FileBytes { path: path.clone(), from: 0, bytes });
+    sim.take(out);
+    assert_eq!(sim.name(), "working", "the old end_turn does not end the new turn");
+    let report = sim.tracker.report().unwrap();
+    assert_eq!(report.tokens.map(|t| t.output), Some(5), "usage is read");
+    let out = sim.tracker.on_process(sim.now, &facts);
+    assert_eq!(wanted_tail(&out), Some((path, len)), "the next read starts where this one ended");
+}
+
+#[test]
+fn codex_rollout_is_found_among_open_files_and_verifies_the_id() {
+    let mut tracker =
+        Tracker::new(Arc::new(Rules::builtin()), AgentEnv::default(), Stamp::default());
+    let now = Stamp { mono_ms: 10, unix_ms: 1_767_200_000_000 };
+    let facts = ProcessFacts {
+        session_child: 100,
+        foreground_pgid: Some(300),
+        procs: vec![Proc {
+            pid: 300,
+            ppid: 100,
+            pgid: 300,
+            argv: vec!["codex".into()],
+            ..Proc::default()
+        }],
+        exited: vec![],
+    };
+    let out = tracker.on_process(now, &facts);
+    assert!(
+        out.iter()
+            .any(|o| matches!(o, Output::Want(tsm_agents::tracker::Want::OpenFiles { pid: 300 })))
+    );
+    let rollout = std::path::PathBuf::from(
+        "/h/.codex/sessions/2026/11/22/rollout-2026-11-22T01-00-00-019e353a-aaaa-7bbb-8ccc-0123456789ab.jsonl",
+    );
+    let out = tracker.on_event(
+        now,
+        StructuredEvent::OpenFiles { pid: 300, paths: vec!["/dev/pts/3".into(), rollout.clone()] },
+    );
+    assert_eq!(wanted_tail(&out), Some((rollout.clone(), 0)));
+    let lines = [
+        json!({"timestamp": "2026-11-22T01:00:00.000Z", "type": "session_meta", "payload": {"id": "019e353a-aaaa-7bbb-8ccc-0123456789ab", "cwd": "/p", "cli_version": "0.134.0"}}),
+        json!({"timestamp": "2026-11-22T01:00:01.000Z", "type": "turn_context", "payload": {"cwd": "/p", "model": "gpt-5.5"}}),
+    ];
+    let bytes: Vec<u8> = lines.iter().flat_map(|l| format!("{l}\n").into_bytes()).collect();
+    tracker.on_event(now, StructuredEvent::FileBytes { path: rollout, from: 0, bytes });
+    let report = tracker.report().unwrap();
+    assert_eq!(report.agent_session_id.as_deref(), Some("019e353a-aaaa-7bbb-8ccc-0123456789ab"));
+    assert!(report.agent_session_id_verified, "an open rollout is the process's own");
+    assert_eq!(
+        report.resume_cmd.as_deref(),
+        Some("codex resume 019e353a-aaaa-7bbb-8ccc-0123456789ab")
+    );
+    assert_eq!(report.model.as_deref(), Some("gpt-5.5"));
+    assert_eq!(report.version.as_deref(), Some("0.134.0"));
+}
+
+/// An RFC 3339 UTC timestamp of a Unix ms time, without a date crate.
+fn chrono_free_iso(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
+    // The civil date of a day count since 1970-01-01 (400-year eras of 146097 days).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60,
+        ms.rem_euclid(1000)
+    )
+}

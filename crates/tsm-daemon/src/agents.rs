@@ -347,6 +347,26 @@ fn apply(session: &mut Session, outputs: Vec<Output>) -> Option<String> {
                     }
                 }
             }
+            Output::Want(Want::Tail { path, from }) => {
+                if let Some((from, bytes)) = read_tail(&path, from) {
+                    let stamp = session.agents.now();
+                    let event = StructuredEvent::FileBytes { path, from, bytes };
+                    let more = session.agents.tracker.on_event(stamp, event);
+                    changed |= !more.is_empty();
+                }
+            }
+            Output::Want(Want::OpenFiles { pid }) => {
+                let paths = crate::procs::open_files(pid);
+                let stamp = session.agents.now();
+                let more = session
+                    .agents
+                    .tracker
+                    .on_event(stamp, StructuredEvent::OpenFiles { pid, paths });
+                // The rollout found asks for its first read.
+                let print_more = apply(session, more);
+                print = print.or(print_more);
+                changed = true;
+            }
             Output::Send { bytes, why } => {
                 tracing::info!(?why, "agent tracker sends input");
                 session.queue_input(&bytes);
@@ -359,6 +379,35 @@ fn apply(session: &mut Session, outputs: Vec<Output>) -> Option<String> {
         notify_watchers(session);
     }
     print
+}
+
+/// How much of a transcript or rollout is read at once at most.
+const MAX_TAIL_READ: u64 = 1024 * 1024;
+/// How far before its end a file is first read (§3.5: at most the last 128 KiB).
+const FIRST_TAIL_READ: u64 = 128 * 1024;
+
+/// Reads `path` from `from` (a first read, `from == 0`, starts at most 128 KiB before the
+/// end, after a newline); returns where the bytes start and the bytes, `None` when there
+/// is nothing new or no file.
+fn read_tail(path: &std::path::Path, from: u64) -> Option<(u64, Vec<u8>)> {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    let mut file = std::fs::File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let mut start =
+        if from == 0 || from > len { len.saturating_sub(FIRST_TAIL_READ) } else { from };
+    if start == len {
+        return None;
+    }
+    file.seek(SeekFrom::Start(start)).ok()?;
+    let mut bytes = Vec::new();
+    file.take(MAX_TAIL_READ).read_to_end(&mut bytes).ok()?;
+    if start > 0 && (from == 0 || from > len) {
+        // Started inside a line: skip to the next one.
+        let skip = bytes.iter().position(|&b| b == b'\n').map_or(bytes.len(), |at| at + 1);
+        bytes.drain(..skip);
+        start += skip as u64;
+    }
+    (!bytes.is_empty()).then_some((start, bytes))
 }
 
 fn read_small(path: &std::path::Path) -> Option<Vec<u8>> {

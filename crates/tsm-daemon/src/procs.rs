@@ -53,6 +53,16 @@ pub(crate) fn facts(session_child: u32, foreground_pgid: Option<u32>) -> Process
     facts
 }
 
+/// The files `pid` has open (`/proc/<pid>/fd`), at most 4096 of them.
+pub(crate) fn open_files(pid: u32) -> Vec<PathBuf> {
+    let Ok(dir) = fs::read_dir(format!("/proc/{pid}/fd")) else { return Vec::new() };
+    dir.flatten()
+        .take(4096)
+        .filter_map(|entry| fs::read_link(entry.path()).ok())
+        .filter(|path| path.is_absolute())
+        .collect()
+}
+
 /// The fields of `/proc/<pid>/stat` the facts need.
 struct Stat {
     pid: u32,

@@ -9,7 +9,8 @@
 //!   terminal is in raw mode) and shifts the rest of the timeline by the wait; else skipped.
 //! - `event` entries run `tsm hook <agent>` (`$TSM_BIN`, else `tsm` on `PATH`) with the
 //!   payload on stdin (for `codex_notify`, as the last argument), like the real agent.
-//! - `file` entries are written under `$HOME` (`~`), `{pid}` replaced by this process's pid.
+//! - `file` entries are written under `$HOME` (`~`), `{pid}` in the path replaced by this
+//!   process's pid, and a JSON string value `"{pid}"` by the pid as a number.
 //! - `proc` entries are not replayed: the process facts are this process's own.
 //! - `exit` exits with its code; without one the program stays, like an agent at its
 //!   prompt, until its terminal goes away.
@@ -214,8 +215,10 @@ fn write_file(file: &FileEntry) -> io::Result<()> {
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent)?;
     }
+    let pid = std::process::id().to_string();
     let contents = match (&file.json, &file.text) {
-        (Some(json), _) => json.to_string(),
+        // A registry file names its own pid: the JSON string "{pid}" becomes the number.
+        (Some(json), _) => json.to_string().replace("\"{pid}\"", &pid),
         (None, Some(text)) => text.clone(),
         (None, None) => String::new(),
     };

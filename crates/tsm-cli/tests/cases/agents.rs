@@ -304,3 +304,28 @@ fn yolo_answers_a_fresh_codex_command_dialog_once_and_logs_it() {
     assert_eq!(answers[0]["rule"], "codex.approval.command");
     assert_eq!(answers[0]["keys"], "y");
 }
+
+#[test]
+fn registry_and_transcript_give_the_verified_id_and_usage_without_hooks() {
+    let dir = TestDir::new();
+    let mut watch = Watch::start(&dir);
+    start_agent(&dir, "reg", "claude_registry.tsmrec");
+    let (_, done) = watch.wait_state(&dir, "done");
+    assert_eq!(done["kind"], "claude");
+    dir.wait_for("the transcript's usage", || {
+        let report = &agents_json(&dir)[0];
+        report["tokens"]["output"] == 34
+    });
+    let report = &agents_json(&dir)[0];
+    assert_eq!(report["agent_session_id"], "0c5e8f31-2d4a-4b6c-8e9f-a1b2c3d4e5f6");
+    assert_eq!(
+        report["agent_session_id_verified"], true,
+        "the registry file of the agent's own pid"
+    );
+    assert_eq!(report["resume_cmd"], "claude --resume 0c5e8f31-2d4a-4b6c-8e9f-a1b2c3d4e5f6");
+    assert_eq!(report["model"], "claude-opus-4-6");
+    let sources = report["sources"].as_array().cloned().unwrap_or_default();
+    for source in ["claude_registry", "claude_transcript", "process"] {
+        assert!(sources.contains(&source.into()), "{source} in {sources:?}");
+    }
+}
