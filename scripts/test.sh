@@ -3,6 +3,9 @@
 # (nextest does not run those).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The whole-daemon agent tests run this test tool as a session's program; no test of its
+# own package makes cargo build it.
+cargo build --locked -p tsm-fake-agent
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --workspace --locked --no-fail-fast "$@"
 else
