@@ -164,6 +164,16 @@ fn replayed_claude_session_moves_through_its_states_in_time() {
     assert_eq!(now[0]["state"], "needs_approval", "a plain `tsm agents --json` shows it too");
     let ls = dir.ok(&["ls"]);
     assert!(ls.contains("claude:approval"), "tsm ls shows the agent: {ls}");
+    let table = dir.ok(&["agents"]);
+    let mut lines = table.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["SESSION", "AGENT", "STATE", "SINCE", "MODEL", "ID", "COST", "CTX", "SOURCE", "LAST"]
+    );
+    let row: Vec<&str> = lines.next().unwrap_or_default().split_whitespace().collect();
+    assert_eq!(row[..3], ["api", "claude", "approval"], "{table}");
+    assert_eq!(row[8], "screen", "{table}");
 
     watch.clear();
     let sent_at = now_ms();
