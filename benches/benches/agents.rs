@@ -77,5 +77,20 @@ fn evaluate(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, evaluate);
+/// The escape side channels scanned over B1's coloured log text in 64 KiB reads: the
+/// per-byte cost detection adds to the daemon while an agent runs.
+fn escape_scan(c: &mut Criterion) {
+    let stream = tsm_benches::log_text(4 << 20);
+    let mut group = c.benchmark_group("agents/escape_scan");
+    group.throughput(criterion::Throughput::Bytes(stream.len() as u64));
+    group.bench_function("log_text", |b| {
+        b.iter(|| {
+            let mut scanner = tsm_agents::escapes::EscapeScanner::new();
+            stream.chunks(64 << 10).map(|chunk| scanner.scan(black_box(chunk)).len()).sum::<usize>()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, evaluate, escape_scan);
 criterion_main!(benches);

@@ -12,27 +12,6 @@ const STREAM_BYTES: usize = 4 << 20;
 /// Bytes the daemon feeds the model at once (one large PTY read).
 const CHUNK_BYTES: usize = 64 << 10;
 
-/// Coloured log lines, as `tools/term_bench.py`'s `make_payload` writes them.
-fn log_text() -> Vec<u8> {
-    let mut out = Vec::with_capacity(STREAM_BYTES + 256);
-    let mut n: u64 = 0;
-    while out.len() < STREAM_BYTES {
-        n += 1;
-        let c = 31 + n % 7;
-        out.extend_from_slice(
-            format!(
-                "\x1b[{c}m{n:09}\x1b[0m INFO request id={:06} path=/api/v1/items/{} status=200 \
-                 \x1b[1mok\x1b[0m elapsed={}ms\r\n",
-                n * 7919 % 100_003,
-                n % 977,
-                n % 97
-            )
-            .as_bytes(),
-        );
-    }
-    out
-}
-
 /// Full-screen redraws of a 50x200 screen on the alternate screen, the way vim repaints:
 /// each row positioned with CUP, coloured syntax runs, EL at the end, a status line.
 fn vim_redraws() -> Vec<u8> {
@@ -85,7 +64,7 @@ fn bench_advance(c: &mut Criterion, name: &str, stream: &[u8]) {
 }
 
 fn advance(c: &mut Criterion) {
-    bench_advance(c, "log_text", &log_text());
+    bench_advance(c, "log_text", &tsm_benches::log_text(STREAM_BYTES));
     bench_advance(c, "vim_redraw", &vim_redraws());
 }
 
