@@ -196,15 +196,15 @@ pub(crate) fn normalize(text: &str) -> Cow<'_, str> {
     }
 }
 
-/// 64-bit FNV-1a.
-struct Fnv(u64);
+/// 64-bit FNV-1a: stable across builds and runs.
+pub(crate) struct Fnv(pub(crate) u64);
 
 impl Fnv {
-    fn new() -> Fnv {
+    pub(crate) fn new() -> Fnv {
         Fnv(0xcbf2_9ce4_8422_2325)
     }
 
-    fn bytes(&mut self, bytes: &[u8]) {
+    pub(crate) fn bytes(&mut self, bytes: &[u8]) {
         for &b in bytes {
             self.0 ^= u64::from(b);
             self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);

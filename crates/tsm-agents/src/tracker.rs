@@ -13,7 +13,7 @@ use crate::meta::Meta;
 use crate::process::{self, AgentProcess, ProcessFacts};
 use crate::report::{AgentReport, Background, Detail, YoloReport};
 use crate::rules::{Rules, Timing};
-use crate::screen::{Hit, RuleState, ScreenEval, ScreenView};
+use crate::screen::{Fnv, Hit, RuleState, ScreenEval, ScreenView};
 use crate::types::{
     Activity, AgentKind, AgentState, Claim, Confidence, ErrorKind, Hint, InputKind, MetaDelta,
     Observation, SetupKind, Source, Stamp, one_line,
@@ -257,6 +257,8 @@ struct Record {
     background: Background,
     /// The agent's transcript or rollout, once known.
     tail: Option<FileTail>,
+    /// The registry file last read, to skip it while it does not change.
+    registry_digest: Option<u64>,
 }
 
 /// A transcript (Claude) or rollout (Codex) read as it grows.
@@ -308,6 +310,7 @@ impl Record {
             subagents: 0,
             background: Background::default(),
             tail: None,
+            registry_digest: None,
         }
     }
 
@@ -835,29 +838,36 @@ impl Tracker {
         contents: Option<Vec<u8>>,
         out: &mut Vec<Output>,
     ) {
-        let Some(record) = &self.record else { return };
+        let Some(record) = self.record.as_mut() else { return };
         if record.pid() != Some(pid) || record.kind != AgentKind::Claude {
             return;
         }
         let Some(contents) = contents else { return };
+        let mut digest = Fnv::new();
+        digest.bytes(&contents);
+        let digest = digest.0;
+        if record.registry_digest == Some(digest) {
+            return; // read again, unchanged
+        }
         let Ok(entry) = events::parse_registry(&contents) else {
             // Half-written or foreign: wait for the next version of the file.
             return;
         };
-        if entry.pid != pid {
+        // A file of another process that had this pid before (procStart, when it is the
+        // start time in clock ticks, as on Linux) is not ours.
+        let started = record.process.as_ref().map(|p| p.start_ticks);
+        let reused = entry
+            .proc_start
+            .as_deref()
+            .and_then(|s| s.parse::<u64>().ok())
+            .zip(started)
+            .is_some_and(|(a, b)| a != b);
+        if entry.pid != pid || reused {
             return;
         }
+        record.registry_digest = Some(digest);
         let observations = events::registry_observations(&entry, now);
-        let unchanged = observations
-            .iter()
-            .all(|o| record.trace.iter().any(|t| t.claim == o.claim && t.source == o.source));
-        if unchanged {
-            return;
-        }
-        for obs in observations {
-            self.observe(obs);
-        }
-        out.push(Output::MetaChanged);
+        self.observe_lagging(observations, out);
     }
 
     /// New bytes of the tailed file. Its states only count when they are not older than
@@ -884,6 +894,14 @@ impl Tracker {
             FileReader::Transcript(reader) => reader.on_bytes(bytes, now),
             FileReader::Rollout(reader) => reader.on_bytes(bytes, now),
         };
+        self.observe_lagging(observations, out);
+    }
+
+    /// Observations of a lagging source (registry file, transcript, rollout): their states
+    /// count only when not older than the structured opinion in force, so a file written
+    /// before the last hook never undoes it; their metadata always counts.
+    fn observe_lagging(&mut self, observations: Vec<Observation>, out: &mut Vec<Output>) {
+        let Some(record) = &self.record else { return };
         let newest_opinion =
             [record.structured.as_ref().map(|o| o.at), record.dialog.as_ref().map(|d| d.at)]
                 .into_iter()

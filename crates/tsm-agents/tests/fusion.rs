@@ -716,3 +716,53 @@ fn chrono_free_iso(ms: i64) -> String {
         ms.rem_euclid(1000)
     )
 }
+
+fn registry_file(status: &str, updated_ms: i64, proc_start: &str) -> Vec<u8> {
+    json!({"pid": AGENT_PID, "sessionId": "5f0c91a2-bbbb", "cwd": "/p", "status": status,
+           "procStart": proc_start, "updatedAt": updated_ms, "statusUpdatedAt": updated_ms})
+    .to_string()
+    .into_bytes()
+}
+
+#[test]
+fn a_registry_file_older_than_the_last_hook_does_not_undo_it() {
+    let mut sim = Sim::new();
+    sim.hook(claude_event("UserPromptSubmit", json!({"prompt": "x"})));
+    let busy_at = sim.now.unix_ms;
+    sim.advance(500);
+    sim.hook(claude_event("Stop", json!({})));
+    assert_eq!(sim.name(), "done");
+    // Claude has not rewritten its file since the turn started.
+    let contents = registry_file("busy", busy_at, "7");
+    let out = sim.tracker.on_event(
+        sim.now,
+        StructuredEvent::ClaudeRegistry { pid: AGENT_PID, contents: Some(contents) },
+    );
+    sim.take(out);
+    assert_eq!(sim.name(), "done");
+    assert_eq!(
+        sim.tracker.report().unwrap().agent_session_id.as_deref(),
+        Some("5f0c91a2-bbbb"),
+        "its metadata still counts"
+    );
+}
+
+#[test]
+fn a_registry_file_of_a_reused_pid_is_not_ours() {
+    let mut sim = Sim::new();
+    let contents = registry_file("busy", sim.now.unix_ms, "999");
+    let out = sim.tracker.on_event(
+        sim.now,
+        StructuredEvent::ClaudeRegistry { pid: AGENT_PID, contents: Some(contents) },
+    );
+    sim.take(out);
+    assert_eq!(sim.name(), "starting");
+    assert_eq!(sim.tracker.report().unwrap().agent_session_id, None);
+    let contents = registry_file("busy", sim.now.unix_ms, "7");
+    let out = sim.tracker.on_event(
+        sim.now,
+        StructuredEvent::ClaudeRegistry { pid: AGENT_PID, contents: Some(contents) },
+    );
+    sim.take(out);
+    assert_eq!(sim.name(), "working", "the file of this very process counts");
+}

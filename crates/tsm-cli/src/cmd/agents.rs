@@ -66,6 +66,11 @@ fn table(reports: &[AgentReport], now_ms: i64) -> Vec<Vec<String>> {
             if r.agent_session_id_verified { short } else { format!("{short}?") }
         });
         let last = match r.detail.summary() {
+            // Claude refused its settings file, maybe because of a hook this version does not
+            // know: say how to take tsm's hooks out.
+            _ if r.detail.dialog.as_deref() == Some("settings_error") => {
+                "Settings Error: try `tsm hooks uninstall claude`".to_owned()
+            }
             summary if summary.is_empty() => r.last_prompt.clone().unwrap_or_default(),
             summary => summary,
         };
@@ -79,7 +84,7 @@ fn table(reports: &[AgentReport], now_ms: i64) -> Vec<Vec<String>> {
             r.cost_usd.map_or_else(|| "-".into(), |c| format!("${c:.2}")),
             r.context.map_or_else(|| "-".into(), |c| format!("{}%", c.pct)),
             r.source.short().to_string(),
-            tsm_agents::one_line(&last).chars().take(40).collect(),
+            tsm_agents::one_line(&last).chars().take(60).collect(),
         ]);
     }
     rows
