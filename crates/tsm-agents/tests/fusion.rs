@@ -766,3 +766,54 @@ fn a_registry_file_of_a_reused_pid_is_not_ours() {
     sim.take(out);
     assert_eq!(sim.name(), "working", "the file of this very process counts");
 }
+
+#[test]
+fn s41_two_agents_in_one_cwd_each_keep_their_own_id() {
+    // Two sessions, two Claude processes in the same directory; each tracker reads only its
+    // own pid's registry file and takes ids from hooks whose ancestry holds its pid.
+    let mut a = Sim::new();
+    let other_pid = AGENT_PID + 1;
+    let other = json!({"pid": other_pid, "sessionId": "bbbbbbbb-other", "cwd": "/home/u/proj", "status": "busy"});
+    let out = a.tracker.on_event(
+        a.now,
+        StructuredEvent::ClaudeRegistry {
+            pid: other_pid,
+            contents: Some(other.to_string().into_bytes()),
+        },
+    );
+    a.take(out);
+    assert_eq!(
+        a.tracker.report().unwrap().agent_session_id,
+        None,
+        "another process's file is not read as ours"
+    );
+    // A hook of the other agent that reached this session by a wrong TSM_SESSION: its id is
+    // not verified, since its ancestry does not hold this agent.
+    let envelope = HookEnvelope {
+        payload: claude_event(
+            "SessionStart",
+            json!({"source": "startup", "session_id": "bbbbbbbb-other"}),
+        )
+        .to_string()
+        .into_bytes(),
+        sent_unix_ms: a.now.unix_ms,
+        ancestry: vec![other_pid, 1],
+        env_session: Some("api".into()),
+        args: vec![],
+    };
+    let out = a
+        .tracker
+        .on_event(a.now, StructuredEvent::Hook { source: EventSource::ClaudeHook, envelope });
+    a.take(out);
+    let report = a.tracker.report().unwrap();
+    assert!(!report.agent_session_id_verified);
+    assert_eq!(report.resume_cmd, None, "an unverified id never makes a resume command");
+    // Its own hook verifies its own id.
+    a.hook(claude_event(
+        "SessionStart",
+        json!({"source": "startup", "session_id": "aaaaaaaa-mine"}),
+    ));
+    let report = a.tracker.report().unwrap();
+    assert_eq!(report.agent_session_id.as_deref(), Some("aaaaaaaa-mine"));
+    assert!(report.agent_session_id_verified);
+}
