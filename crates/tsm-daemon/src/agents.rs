@@ -442,6 +442,20 @@ fn notify_watchers(session: &mut Session) {
     }
     let watchers: Vec<ClientId> = session.agents.watchers.iter().copied().collect();
     for id in watchers {
+        // A watcher that stopped reading is dropped rather than fed without bound; a
+        // watcher reconnects and gets the report at once.
+        let stalled = session
+            .clients
+            .get(&id)
+            .is_some_and(|c| c.control_pending().len() >= crate::connection::CONTROL_QUEUE_LIMIT);
+        if stalled {
+            if let Some(client) = session.clients.get_mut(&id) {
+                client.close = crate::client::Close::Now;
+                client.wake.notify_one();
+            }
+            session.agents.watchers.remove(&id);
+            continue;
+        }
         reply(session, id, Tag::AgentGet, report.as_bytes());
     }
     session.agents.last_sent = Some(report);

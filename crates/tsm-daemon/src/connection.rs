@@ -19,6 +19,11 @@ use crate::session::{INPUT_QUEUE_LIMIT, Phase};
 /// Bytes read from one client per wake before the others get a turn.
 const CLIENT_READ_BUDGET_BYTES: usize = 256 * 1024;
 
+/// Replies a client may leave unread before its requests are no longer read: a client that
+/// sends requests and never reads the answers holds at most this much of the daemon's
+/// memory (plus one reply).
+pub(crate) const CONTROL_QUEUE_LIMIT: usize = 1024 * 1024;
+
 /// Serves connection `id` until it closes or the daemon closes it.
 pub(crate) async fn serve(shared: Shared, id: ClientId, stream: std::rc::Rc<UnixStream>) {
     let Some(wake) = shared.borrow().clients.get(&id).map(|c| c.wake.clone()) else { return };
@@ -28,10 +33,11 @@ pub(crate) async fn serve(shared: Shared, id: ClientId, stream: std::rc::Rc<Unix
             let session = shared.borrow();
             let Some(client) = session.clients.get(&id) else { break };
             let input_room = session.input.len() < INPUT_QUEUE_LIMIT;
+            let reply_room = client.control_pending().len() < CONTROL_QUEUE_LIMIT;
             (
                 client.close,
                 client.wants_write(session.ring.head()),
-                input_room && client.close == Close::No,
+                input_room && reply_room && client.close == Close::No,
             )
         };
         match close {
@@ -87,10 +93,14 @@ fn on_readable(
     handle_frames(shared, id, decoder)
 }
 
-/// Handles the whole frames in the decoder, while the PTY input queue has room.
+/// Handles the whole frames in the decoder, while the PTY input queue and the client's
+/// reply queue have room.
 fn handle_frames(shared: &Shared, id: ClientId, decoder: &mut FrameDecoder) -> Next {
     let mut session = shared.borrow_mut();
-    while session.input.len() < INPUT_QUEUE_LIMIT {
+    let reply_room = |session: &crate::session::Session| {
+        session.clients.get(&id).is_some_and(|c| c.control_pending().len() < CONTROL_QUEUE_LIMIT)
+    };
+    while session.input.len() < INPUT_QUEUE_LIMIT && reply_room(&session) {
         match decoder.next_frame() {
             Ok(Some(frame)) => {
                 if requests::handle(&mut session, id, frame) == Next::Close {

@@ -166,3 +166,35 @@ fn unknown_tags_are_ignored_and_the_connection_stays_open() {
     }
     assert_healthy(&dir, "tags", &mut observer, 1);
 }
+
+#[test]
+fn requests_whose_replies_are_never_read_hold_bounded_memory() {
+    let (dir, mut observer) = session("unread");
+    let mut spammer = UnixStream::connect(dir.socket("unread")).unwrap();
+    spammer.set_nonblocking(true).unwrap();
+    // 400 000 Info requests (2 MB) would queue 220 MB of replies if the daemon kept reading.
+    let request = [Tag::Info.as_u8(), 0, 0, 0, 0].repeat(4096);
+    let mut sent = 0usize;
+    let deadline = crate::support::deadline();
+    while sent < 400_000 * 5 && std::time::Instant::now() < deadline {
+        match spammer.write(&request) {
+            Ok(n) => sent += n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                // Wait for the daemon to read more; no progress for a second means it
+                // stopped reading this connection.
+                let mut fds = [rustix::event::PollFd::new(&spammer, rustix::event::PollFlags::OUT)];
+                let timeout = rustix::event::Timespec { tv_sec: 1, tv_nsec: 0 };
+                if rustix::event::poll(&mut fds, Some(&timeout)).unwrap_or(0) == 0 {
+                    break;
+                }
+            }
+            Err(e) => panic!("write: {e}"),
+        }
+    }
+    dir.check(sent < 400_000 * 5, || {
+        "the daemon read every request although no reply was read".into()
+    });
+    let rss = dir.status("unread")["rss_bytes"].as_u64().unwrap_or(u64::MAX);
+    dir.check(rss < 64 << 20, || format!("daemon RSS {rss} bytes with unread replies"));
+    assert_healthy(&dir, "unread", &mut observer, 1);
+}
