@@ -92,5 +92,10 @@ fn escape_scan(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, evaluate, escape_scan);
+/// Compiling the built-in tables (every daemon does it once at start).
+fn compile(c: &mut Criterion) {
+    c.bench_function("agents/rules_builtin", |b| b.iter(Rules::builtin));
+}
+
+criterion_group!(benches, evaluate, escape_scan, compile);
 criterion_main!(benches);

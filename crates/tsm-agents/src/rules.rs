@@ -67,6 +67,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasick;
 use regex::Regex;
@@ -250,13 +251,20 @@ pub struct YoloSpec {
     pub selected: String,
 }
 
-/// One agent's compiled rule table.
+/// One agent's rule table: parsed and checked when read, compiled on its first evaluation.
 #[derive(Debug)]
 pub struct AgentRules {
     /// Which agent.
     pub(crate) kind: AgentKind,
     /// The table as parsed.
     pub(crate) def: AgentDef,
+    /// The matching tables, built on first use.
+    tables: OnceLock<Tables>,
+}
+
+/// An agent's patterns, ready to match.
+#[derive(Debug)]
+pub(crate) struct Tables {
     /// Patterns matched on the region's rows (rule patterns, the composer rule).
     pub(crate) rows: PatternTable,
     /// Patterns matched on wrap-joined rows (meta rules).
@@ -294,7 +302,18 @@ impl AgentRules {
             .chain(self.def.meta.iter().map(|m| m.id.as_str()))
     }
 
+    /// The matching tables, built the first time they are needed.
+    pub(crate) fn tables(&self) -> &Tables {
+        self.tables.get_or_init(|| Tables::build(&self.def))
+    }
+
     fn compile(def: AgentDef) -> AgentRules {
+        AgentRules { kind: AgentKind::from_name(&def.name), def, tables: OnceLock::new() }
+    }
+}
+
+impl Tables {
+    fn build(def: &AgentDef) -> Tables {
         let mut rows = TableBuilder::default();
         let composer = def.composer.as_ref().map(|p| rows.add(p));
         let rules = def
@@ -309,15 +328,7 @@ impl AgentRules {
             .collect();
         let mut joined = TableBuilder::default();
         let meta = def.meta.iter().map(|m| m.any.iter().map(|p| joined.add(p)).collect()).collect();
-        AgentRules {
-            kind: AgentKind::from_name(&def.name),
-            rows: rows.build(),
-            joined: joined.build(),
-            composer,
-            rules,
-            meta,
-            def,
-        }
+        Tables { rows: rows.build(), joined: joined.build(), composer, rules, meta }
     }
 }
 
@@ -406,8 +417,8 @@ pub(crate) enum Pattern {
     Literal(String),
     /// A `re:` pattern.
     Regex {
-        /// The compiled regex.
-        re: Regex,
+        /// The regex, compiled when first matched.
+        re: LazyRegex,
         /// A literal every match contains, used as a prefilter.
         required: Option<String>,
         /// Whether the regex has a group a hit reads (`tool`, `detail`, …).
@@ -415,14 +426,45 @@ pub(crate) enum Pattern {
     },
 }
 
+/// A regex checked when its table is read and compiled when first matched: a daemon compiles
+/// only the tables of the agent it meets (compiling every table takes ~16 ms and memory).
+#[derive(Debug, Clone)]
+pub(crate) struct LazyRegex {
+    source: String,
+    compiled: OnceLock<Regex>,
+}
+
+impl LazyRegex {
+    /// Checks `source`'s syntax (without compiling it).
+    fn new(source: &str) -> Result<LazyRegex, String> {
+        regex_syntax::Parser::new().parse(source).map_err(|e| e.to_string())?;
+        Ok(LazyRegex { source: source.to_string(), compiled: OnceLock::new() })
+    }
+
+    /// The compiled regex. A pattern the syntax check passed but the compiler refuses (over
+    /// its size limit) matches nothing.
+    pub(crate) fn get(&self) -> &Regex {
+        self.compiled.get_or_init(|| {
+            Regex::new(&self.source)
+                .unwrap_or_else(|_| Regex::new("[^\\s\\S]").expect("a regex that matches nothing"))
+        })
+    }
+
+    /// Whether it has a named group.
+    fn has_groups(&self) -> bool {
+        self.source.contains("(?P<") || self.source.contains("(?<")
+    }
+}
+
 impl Pattern {
-    /// Compiles `source` (`re:` for a regex), normalised like the screen.
+    /// Reads `source` (`re:` for a regex), normalised like the screen; a regex is checked
+    /// here and compiled on first use.
     fn compile(source: &str) -> Result<Pattern, String> {
         let source = crate::screen::normalize(source);
         match source.strip_prefix("re:") {
             Some(src) => {
-                let re = Regex::new(src).map_err(|e| e.to_string())?;
-                let groups = re.capture_names().flatten().next().is_some();
+                let re = LazyRegex::new(src)?;
+                let groups = re.has_groups();
                 Ok(Pattern::Regex { required: required_literal(src), re, groups })
             }
             None if source.is_empty() => Err("an empty pattern matches every row".into()),
@@ -554,7 +596,7 @@ impl PatternTable {
             let present = self.needle_of[i].is_none_or(|n| found[n]);
             let hit = match pattern {
                 Pattern::Literal(_) => present,
-                Pattern::Regex { re, .. } => present && re.is_match(row),
+                Pattern::Regex { re, .. } => present && re.get().is_match(row),
             };
             if hit {
                 bits[i / 64] |= 1 << (i % 64);
@@ -1197,6 +1239,32 @@ mod tests {
         assert_eq!(errors, []);
         let names: Vec<_> = defs.iter().map(|d| d.name.as_str()).collect();
         assert_eq!(names, ["claude", "codex", "gemini", "aider", "opencode"]);
+    }
+
+    #[test]
+    fn every_builtin_regex_compiles_and_tables_build_lazily() {
+        let rules = Rules::builtin();
+        for agent in rules.agents() {
+            assert!(agent.tables.get().is_none(), "{}: nothing compiled before use", agent.kind);
+            for pattern in
+                agent.tables().rows.patterns.iter().chain(&agent.tables().joined.patterns)
+            {
+                if let Pattern::Regex { re, .. } = pattern {
+                    assert!(
+                        Regex::new(&re.source).is_ok(),
+                        "{}: {} does not compile",
+                        agent.kind,
+                        re.source
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_regex_with_bad_syntax_is_refused_when_read() {
+        assert!(Pattern::compile("re:(unclosed").is_err());
+        assert!(Pattern::compile("re:^\\s*❯ 1\\. Yes").is_ok());
     }
 
     #[test]

@@ -278,7 +278,7 @@ impl Groups {
     /// Fills the fields still empty from `pattern`'s groups on `row`.
     fn read(&mut self, pattern: &Pattern, row: &str) {
         let Pattern::Regex { re, groups: true, .. } = pattern else { return };
-        let Some(caps) = re.captures(row) else { return };
+        let Some(caps) = re.get().captures(row) else { return };
         let text = |name: &str| caps.name(name).map(|m| m.as_str().trim().to_string());
         let count = |name: &str| caps.name(name).and_then(|m| m.as_str().parse().ok());
         self.tool = self.tool.take().or_else(|| text("tool"));
@@ -306,8 +306,9 @@ impl AgentRules {
         let top = span.start;
         let rows: Vec<Cow<'_, str>> = view.rows[span].iter().map(|r| normalize(r)).collect();
         let n = rows.len();
-        let bits = RowBits::new(&self.rows, &rows);
-        let composer = self.composer.and_then(|p| {
+        let tables = self.tables();
+        let bits = RowBits::new(&tables.rows, &rows);
+        let composer = tables.composer.and_then(|p| {
             let mut lines = (0..n).rev().filter(|&r| bits.has(r, p));
             let last = lines.next()?;
             let before = lines.next()?;
@@ -316,7 +317,7 @@ impl AgentRules {
         let mut working_rows = vec![false; n];
         let mut hits = Vec::new();
         let (mut shells, mut agents) = (0, 0);
-        for (order, (def, rule)) in self.def.rules.iter().zip(&self.rules).enumerate() {
+        for (order, (def, rule)) in self.def.rules.iter().zip(&tables.rules).enumerate() {
             if !applies(def.versions.as_ref(), version) {
                 continue;
             }
@@ -339,11 +340,11 @@ impl AgentRules {
             }
             let mut groups = Groups::default();
             if let Some(&p) = rule.any.iter().find(|&&p| bits.has(row, p)) {
-                groups.read(&self.rows.patterns[p], &rows[row]);
+                groups.read(&tables.rows.patterns[p], &rows[row]);
             }
             for &p in &rule.with {
                 if let Some(r) = bits.lowest(0..n, p) {
-                    groups.read(&self.rows.patterns[p], &rows[r]);
+                    groups.read(&tables.rows.patterns[p], &rows[r]);
                 }
             }
             match def.state {
@@ -458,9 +459,10 @@ impl AgentRules {
             joined.push(Cow::Owned(normalize(&line).into_owned()));
             line.clear();
         }
-        let bits = RowBits::new(&self.joined, &joined);
+        let tables = self.tables();
+        let bits = RowBits::new(&tables.joined, &joined);
         let mut out: Vec<(MetaField, String)> = Vec::new();
-        for (def, any) in self.def.meta.iter().zip(&self.meta) {
+        for (def, any) in self.def.meta.iter().zip(&tables.meta) {
             if out.iter().any(|(f, _)| *f == def.field) || !applies(def.versions.as_ref(), version)
             {
                 continue;
@@ -470,9 +472,9 @@ impl AgentRules {
                 Some((r, p))
             });
             let Some((r, p)) = found else { continue };
-            let value = match &self.joined.patterns[p] {
+            let value = match &tables.joined.patterns[p] {
                 Pattern::Literal(text) => Some(text.clone()),
-                Pattern::Regex { re, .. } => re.captures(&joined[r]).map(|caps| {
+                Pattern::Regex { re, .. } => re.get().captures(&joined[r]).map(|caps| {
                     caps.name(def.field.name())
                         .unwrap_or_else(|| caps.get(0).expect("group 0"))
                         .as_str()
