@@ -15,9 +15,16 @@ const MAX_DEPTH: usize = 4;
 pub(crate) fn facts(session_child: u32, foreground_pgid: Option<u32>) -> ProcessFacts {
     let mut facts =
         ProcessFacts { session_child, foreground_pgid, procs: Vec::new(), exited: Vec::new() };
-    // The session's program itself may be the agent (`tsm new x -- claude`), so the
-    // foreground group is read even when it is the program's own.
     let Some(pgid) = foreground_pgid else { return facts };
+    if pgid == session_child {
+        // The program itself is in front: at a shell's prompt (typing must stay cheap, so
+        // no scan of /proc), or the program is the agent (`tsm new x -- claude`).
+        let stat = fs::read_to_string(format!("/proc/{pgid}/stat"))
+            .ok()
+            .and_then(|t| parse_stat(pgid, &t));
+        facts.procs.extend(stat.and_then(|stat| read_proc(&stat)));
+        return facts;
+    }
     let table = stat_table();
     let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
     for stat in table.values() {
@@ -35,22 +42,25 @@ pub(crate) fn facts(session_child: u32, foreground_pgid: Option<u32>) -> Process
         wanted.extend(&next);
         level = next;
     }
-    for pid in wanted {
-        let Some(stat) = table.get(&pid) else { continue };
-        let Ok(argv) = tsm_pty::process::cmdline(pid as i32) else { continue };
-        facts.procs.push(Proc {
-            pid,
-            ppid: stat.ppid,
-            pgid: stat.pgid,
-            start_ticks: stat.start_ticks,
-            argv: argv.into_iter().map(|a| a.to_string_lossy().into_owned()).collect(),
-            exe: fs::read_link(format!("/proc/{pid}/exe")).ok(),
-            cwd: tsm_pty::process::cwd(pid as i32).ok(),
-            open_files: None,
-            env: None,
-        });
-    }
+    facts.procs.extend(wanted.iter().filter_map(|pid| read_proc(table.get(pid)?)));
     facts
+}
+
+/// One process's facts; `None` when it is gone.
+fn read_proc(stat: &Stat) -> Option<Proc> {
+    let pid = stat.pid;
+    let argv = tsm_pty::process::cmdline(pid as i32).ok()?;
+    Some(Proc {
+        pid,
+        ppid: stat.ppid,
+        pgid: stat.pgid,
+        start_ticks: stat.start_ticks,
+        argv: argv.into_iter().map(|a| a.to_string_lossy().into_owned()).collect(),
+        exe: fs::read_link(format!("/proc/{pid}/exe")).ok(),
+        cwd: tsm_pty::process::cwd(pid as i32).ok(),
+        open_files: None,
+        env: None,
+    })
 }
 
 /// The files `pid` has open (`/proc/<pid>/fd`), at most 4096 of them.
@@ -118,6 +128,14 @@ mod tests {
         let found = facts.procs.iter().find(|p| p.pid == me).expect("this test process is listed");
         assert!(!found.argv.is_empty());
         assert_eq!(found.ppid, own.ppid);
+    }
+
+    #[test]
+    fn the_program_in_front_is_read_alone() {
+        let me = std::process::id();
+        let facts = facts(me, Some(me));
+        assert_eq!(facts.procs.len(), 1);
+        assert_eq!(facts.procs[0].pid, me);
     }
 
     #[test]
