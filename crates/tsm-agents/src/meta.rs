@@ -14,14 +14,18 @@ struct Ranked<T> {
     rank: u8,
 }
 
-impl<T> Ranked<T> {
+impl<T: PartialEq> Ranked<T> {
+    /// Takes `value` unless a higher-ranked one is there; says whether anything changed.
     fn offer(slot: &mut Option<Ranked<T>>, value: Option<T>, rank: u8) -> bool {
         let Some(value) = value else { return false };
-        if slot.as_ref().is_some_and(|old| old.rank > rank) {
-            return false;
+        match slot {
+            Some(old) if old.rank > rank => false,
+            Some(old) if old.rank == rank && old.value == value => false,
+            _ => {
+                *slot = Some(Ranked { value, rank });
+                true
+            }
         }
-        *slot = Some(Ranked { value, rank });
-        true
     }
 }
 
@@ -100,7 +104,13 @@ pub(crate) struct Meta {
 
 impl Meta {
     /// Merges a delta from `source`.
-    pub(crate) fn merge(&mut self, source: Source, at: Stamp, delta: &MetaDelta) {
+    /// Whether merging `delta` from `source` would change anything.
+    pub(crate) fn would_change(&self, source: Source, delta: &MetaDelta) -> bool {
+        self.clone().merge(source, Stamp::default(), delta)
+    }
+
+    /// Merges a delta from `source`; says whether anything changed.
+    pub(crate) fn merge(&mut self, source: Source, at: Stamp, delta: &MetaDelta) -> bool {
         let r = |field| rank(field, source);
         let mut changed = false;
         changed |= Ranked::offer(&mut self.version, delta.version.clone(), r(Field::Version));
@@ -110,19 +120,24 @@ impl Meta {
             delta.permission_mode.clone(),
             r(Field::Other),
         );
-        if let Some((id, _)) = &delta.agent_session_id
-            && let Some(old) = &self.agent_session_id
-            && old.value.0 != *id
-            && old.rank <= r(Field::SessionId)
-            && !self.previous_ids.contains(&old.value.0)
-        {
-            self.previous_ids.push(old.value.0.clone());
+        // An id the agent process did not confirm never replaces one it did (§6.1).
+        let unverified_over_verified = delta.agent_session_id.as_ref().is_some_and(|(_, v)| !v)
+            && self.agent_session_id.as_ref().is_some_and(|old| old.value.1);
+        if !unverified_over_verified {
+            if let Some((id, _)) = &delta.agent_session_id
+                && let Some(old) = &self.agent_session_id
+                && old.value.0 != *id
+                && old.rank <= r(Field::SessionId)
+                && !self.previous_ids.contains(&old.value.0)
+            {
+                self.previous_ids.push(old.value.0.clone());
+            }
+            changed |= Ranked::offer(
+                &mut self.agent_session_id,
+                delta.agent_session_id.clone(),
+                r(Field::SessionId),
+            );
         }
-        changed |= Ranked::offer(
-            &mut self.agent_session_id,
-            delta.agent_session_id.clone(),
-            r(Field::SessionId),
-        );
         changed |= Ranked::offer(
             &mut self.transcript_path,
             delta.transcript_path.clone(),
@@ -139,6 +154,7 @@ impl Meta {
             self.updated_at = at;
             self.sources.insert(source);
         }
+        changed
     }
 
     pub(crate) fn version(&self) -> Option<&str> {

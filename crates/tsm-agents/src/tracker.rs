@@ -259,6 +259,10 @@ struct Record {
     tail: Option<FileTail>,
     /// The registry file last read, to skip it while it does not change.
     registry_digest: Option<u64>,
+    /// When the record was made.
+    created: Stamp,
+    /// The rows of the dialog the state shows, when it is on screen.
+    dialog_fingerprint: Option<u64>,
 }
 
 /// A transcript (Claude) or rollout (Codex) read as it grows.
@@ -311,6 +315,8 @@ impl Record {
             background: Background::default(),
             tail: None,
             registry_digest: None,
+            created: now,
+            dialog_fingerprint: None,
         }
     }
 
@@ -452,7 +458,10 @@ impl Tracker {
         for (field, value) in meta {
             crate::meta::apply_screen_field(&mut delta, field, value);
         }
-        if !delta.is_empty() {
+        // The banner is read on every evaluation: only news counts (and fills the trace).
+        let news =
+            self.record.as_ref().is_some_and(|r| r.meta.would_change(Source::Screen, &delta));
+        if news {
             self.observe(Observation {
                 source: Source::Screen,
                 at: now,
@@ -525,7 +534,22 @@ impl Tracker {
                     });
                 }
             }
-            (None, None) => {}
+            (None, None) => {
+                // A record made from events whose process never showed up in front of the
+                // PTY ends after the secondary expiry (§6.2).
+                let expiry = self.rules.timing().secondary_expiry;
+                let stale = self.record.as_ref().is_some_and(|r| {
+                    r.gone.is_none() && r.process.is_none() && now.since(r.created) >= expiry
+                });
+                if stale {
+                    self.observe(Observation {
+                        source: Source::Process,
+                        at: now,
+                        confidence: Confidence::Medium,
+                        claim: Claim::Gone { code: None },
+                    });
+                }
+            }
         }
         if let Some(record) = &self.record
             && record.kind == AgentKind::Claude
@@ -544,6 +568,15 @@ impl Tracker {
     fn want_files(&mut self, out: &mut Vec<Output>) {
         let projects = self.env.claude_projects_dir();
         let Some(record) = self.record.as_mut().filter(|r| r.gone.is_none()) else { return };
+        // A new agent session (`/clear`, `/resume`) writes another transcript.
+        let moved = record.kind == AgentKind::Claude
+            && record
+                .meta
+                .transcript_path()
+                .is_some_and(|p| record.tail.as_ref().is_some_and(|t| &t.path != p));
+        if moved {
+            record.tail = None;
+        }
         if record.tail.is_none() {
             let path = match record.kind {
                 AgentKind::Claude => record.meta.transcript_path().cloned().or_else(|| {
@@ -761,21 +794,42 @@ impl Tracker {
             EventSource::GeminiHook => AgentKind::Gemini,
             EventSource::AiderNotify => AgentKind::Aider,
         };
-        if self.record.as_ref().is_none_or(|r| r.gone.is_some() || r.kind != kind) {
-            // An event before the process was seen (or for another agent than the one we
-            // know): a record attributed by the environment only.
-            self.record = Some(Record::new(kind.clone(), None, now));
-            self.screen = ScreenMemory::default();
-            out.push(Output::KindChanged(Some(kind)));
+        // Attribution (§6.3): whose event is it?
+        let mut nested = self.nested_agent(&envelope.ancestry);
+        let mut late = false;
+        match &self.record {
+            // A live agent we saw of another kind: this one runs under it (`codex exec` in
+            // Claude's Bash tool) and only counts as a subagent.
+            Some(r) if r.gone.is_none() && r.process.is_some() && r.kind != kind => nested = true,
+            // A late event of the agent that exited (async hooks, SessionEnd): metadata only.
+            Some(r)
+                if r.gone.is_some()
+                    && r.pid().is_some_and(|pid| envelope.ancestry.contains(&pid)) =>
+            {
+                late = true;
+            }
+            Some(r) if r.gone.is_none() && r.kind == kind => {}
+            _ => {
+                // An event before the process was seen: a record attributed by the
+                // environment only, until a process check finds the agent.
+                self.record = Some(Record::new(kind.clone(), None, now));
+                self.screen = ScreenMemory::default();
+                out.push(Output::KindChanged(Some(kind)));
+            }
         }
-        let nested = self.nested_agent(&envelope.ancestry);
         let subagent = facts.subagent || nested;
         let Some(record) = self.record.as_mut() else { return };
         // An id is verified only when the event comes from the agent process itself (§6.1):
-        // its pid in the hook's ancestry. Without a known pid, or outside it, it is not.
+        // its pid in the hook's ancestry. Without a known pid, or outside it, it is not,
+        // and the event counts with medium confidence.
         let from_agent = record.pid().is_some_and(|pid| envelope.ancestry.contains(&pid));
+        let env_only = !from_agent && record.pid().is_some();
+        let decided = record.last_decided.get(&facts.agent_session_id).copied();
         let mut accepted = Vec::new();
-        for obs in facts.observations {
+        for mut obs in facts.observations {
+            if env_only {
+                obs.confidence = obs.confidence.min(Confidence::Medium);
+            }
             match &obs.claim {
                 // A subagent's (or nested agent's) events only count subagents.
                 Claim::Meta(delta) if subagent => {
@@ -784,6 +838,10 @@ impl Tracker {
                     continue;
                 }
                 _ if subagent => continue,
+                Claim::State(_) | Claim::Hint(_) | Claim::Gone { .. } if late => continue,
+                // Hints of an event older than the one that decided the state (an async
+                // PostToolUse of an earlier tool) answer no newer dialog and start no turn.
+                Claim::Hint(_) if decided.is_some_and(|d| obs.at < d) => continue,
                 Claim::Meta(delta)
                     if !from_agent && delta.agent_session_id.as_ref().is_some_and(|(_, v)| *v) =>
                 {
@@ -793,7 +851,6 @@ impl Tracker {
                     continue;
                 }
                 Claim::State(_) => {
-                    let decided = record.last_decided.get(&facts.agent_session_id).copied();
                     if decided.is_some_and(|d| obs.at < d) {
                         // Older than the event that decided the current state: metadata only.
                         continue;
@@ -882,9 +939,6 @@ impl Tracker {
     ) {
         let Some(record) = self.record.as_mut() else { return };
         let Some(tail) = record.tail.as_mut().filter(|t| t.path == path) else { return };
-        if from < tail.offset && from != 0 {
-            return; // an old read
-        }
         if from != tail.offset {
             // The first read starts near the end; a file that shrank starts over.
             *tail = FileTail::new(&record.kind, path.to_path_buf());
@@ -971,15 +1025,27 @@ impl Tracker {
         match &obs.claim {
             Claim::Kind(_) | Claim::Confirm(_) => {}
             Claim::Gone { code } => record.gone = Some(*code),
-            Claim::Meta(delta) => record.meta.merge(obs.source, obs.at, delta),
+            Claim::Meta(delta) => {
+                record.meta.merge(obs.source, obs.at, delta);
+            }
             Claim::Hint(hint) => match hint {
                 Hint::Attention | Hint::TitleDone => self.attention_at = Some(obs.at),
                 Hint::DialogGone => resolve_dialog(record, obs.at),
-                Hint::TurnStarted => record.failure = None,
+                Hint::TurnStarted => {
+                    if record.failure.as_ref().is_some_and(|f| obs.at >= f.at) {
+                        record.failure = None;
+                    }
+                }
                 Hint::InterruptKey | Hint::UserInput | Hint::TitleBusy | Hint::FocusMode(_) => {}
             },
             Claim::State(state) => {
                 let opinion = Opinion { state: state.clone(), source: obs.source, at: obs.at };
+                // Any newer word of the agent on what it does ends a reported failure.
+                if !matches!(state, AgentState::Errored { .. })
+                    && record.failure.as_ref().is_some_and(|f| obs.at > f.at)
+                {
+                    record.failure = None;
+                }
                 match state {
                     AgentState::NeedsApproval { .. } | AgentState::NeedsInput { .. } => {
                         let resolved_later =
@@ -1051,6 +1117,7 @@ impl Tracker {
         self.resolve_dialog_by_screen(now);
         let Some(record) = &self.record else { return };
         let (state, source, confidence) = self.fuse(record, now);
+        let dialog_on_screen = self.screen.dialog().map(|hit| hit.fingerprint);
         let record = self.record.as_mut().expect("checked above");
         let state = match state {
             // A finished turn is unseen unless somebody watches as it finishes.
@@ -1060,8 +1127,29 @@ impl Tracker {
             },
             other => other,
         };
-        if state != record.state {
-            let same = state.same_kind(&record.state);
+        // The screen ended a turn the structured sources still call working (an interrupt
+        // without Stop): only a newer event may reopen it.
+        if matches!(source, Source::Screen | Source::Timer)
+            && matches!(state, AgentState::Idle | AgentState::Done { .. })
+            && matches!(
+                record.structured.as_ref().map(|o| &o.state),
+                Some(AgentState::Working { .. })
+            )
+        {
+            record.structured = None;
+        }
+        // Another dialog right after the last one (other rows on screen, or another tool)
+        // is a new state with its own `since`.
+        let dialog =
+            matches!(state, AgentState::NeedsApproval { .. } | AgentState::NeedsInput { .. });
+        let new_dialog = dialog
+            && (state != record.state
+                || dialog_on_screen.is_some_and(|f| record.dialog_fingerprint != Some(f)));
+        if dialog {
+            record.dialog_fingerprint = dialog_on_screen.or(record.dialog_fingerprint);
+        }
+        if state != record.state || new_dialog {
+            let same = state.same_kind(&record.state) && !new_dialog;
             let from = std::mem::replace(&mut record.state, state.clone());
             if !same {
                 record.since = now;
@@ -1116,8 +1204,10 @@ impl Tracker {
         if let Some(dialog) = &record.dialog {
             return (dialog.state.clone(), dialog.source, Confidence::Exact);
         }
-        // F4
-        if let Some(failure) = &record.failure {
+        // F4: a failure stands until the next turn, or until the screen shows work again.
+        if let Some(failure) = &record.failure
+            && screen.busy_since.is_none_or(|since| since <= failure.at)
+        {
             return (failure.state.clone(), failure.source, Confidence::Exact);
         }
         let busy = screen.busy();
@@ -1195,17 +1285,21 @@ impl Tracker {
                 hit.confidence,
             );
         }
+        // A turn we saw working, not ended by an interrupt key, finished; anything else
+        // (an interrupted turn, an old summary still on screen) is idle.
+        let finished_turn =
+            matches!(record.state, AgentState::Working { .. } | AgentState::Done { .. })
+                && !(self.last_input_interrupt
+                    && self.last_input.is_some_and(|at| at >= record.since));
         if screen.hit(RuleState::Done).is_some()
             && screen.idle_composer()
             && quiet >= t.attention_debounce
         {
-            return (AgentState::Done { unseen: true }, Source::Screen, Confidence::High);
+            let state =
+                if finished_turn { AgentState::Done { unseen: true } } else { AgentState::Idle };
+            return (state, Source::Screen, Confidence::High);
         }
         if settled {
-            let finished_turn =
-                matches!(record.state, AgentState::Working { .. } | AgentState::Done { .. })
-                    && !(self.last_input_interrupt
-                        && self.last_input.is_some_and(|at| at >= record.since));
             let state =
                 if finished_turn { AgentState::Done { unseen: true } } else { AgentState::Idle };
             return (state, Source::Screen, Confidence::High);
@@ -1262,6 +1356,13 @@ impl Tracker {
 
     /// Screen auto-approval (§7.2): every condition, or nothing is sent.
     fn maybe_answer(&mut self, now: Stamp, out: &mut Vec<Output>) {
+        // A dialog gone for good is forgotten: the same question later is a new dialog.
+        let gone_for = self.screen.no_dialog_since.map(|since| now.since(since));
+        if gone_for.is_some_and(|ms| ms >= self.rules.timing().dialog_gone) {
+            self.screen.first_seen.clear();
+            self.yolo.answered.clear();
+            self.yolo.stuck = false;
+        }
         let Some(enabled_at) = self.yolo.enabled_at else { return };
         let Some(record) = &self.record else { return };
         if record.process.as_ref().is_some_and(AgentProcess::yolo_native) {
@@ -1317,6 +1418,9 @@ const YOLO_SETTLE_MS: u64 = 300;
 const YOLO_STUCK_MS: u64 = 2000;
 
 fn resolve_dialog(record: &mut Record, at: Stamp) {
+    if record.dialog.as_ref().is_some_and(|d| d.at > at) {
+        return; // evidence older than the dialog answers nothing
+    }
     if let Some(dialog) = record.dialog.take()
         && record.structured.as_ref().is_none_or(|s| s.at <= at)
     {

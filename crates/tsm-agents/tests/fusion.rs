@@ -817,3 +817,332 @@ fn s41_two_agents_in_one_cwd_each_keep_their_own_id() {
     assert_eq!(report.agent_session_id.as_deref(), Some("aaaaaaaa-mine"));
     assert!(report.agent_session_id_verified);
 }
+
+fn composer_with(text: &str) -> Vec<String> {
+    let mut rows = vec!["⏺ Hello.".to_string(), String::new()];
+    rows.push("────────────────────────────────────────".into());
+    rows.push(format!("❯\u{a0}{text}"));
+    rows.push("────────────────────────────────────────".into());
+    rows.push("  ? for shortcuts".into());
+    rows
+}
+
+// Regressions found in review: each of these failed before its fix.
+
+#[test]
+fn an_older_event_answers_no_newer_dialog() {
+    let mut sim = Sim::new();
+    sim.hook(claude_event("UserPromptSubmit", json!({"prompt": "x"})));
+    let t0 = sim.now.unix_ms;
+    sim.advance(1000);
+    sim.hook(claude_event(
+        "PermissionRequest",
+        json!({"tool_name": "WebFetch", "tool_input": {"url": "https://x"}}),
+    ));
+    assert_eq!(sim.name(), "needs_approval");
+    // async PostToolUse of an earlier tool, sent before the PermissionRequest
+    sim.hook_sent_at(claude_event("PostToolUse", json!({"tool_name": "Read"})), t0 + 500);
+    assert_eq!(sim.name(), "needs_approval");
+}
+
+#[test]
+fn a_failure_ends_with_new_work_on_screen() {
+    let mut sim = Sim::new();
+    sim.hook(claude_event("UserPromptSubmit", json!({"prompt": "x"})));
+    sim.advance(100);
+    sim.hook(claude_event("StopFailure", json!({"error": "rate_limit"})));
+    assert_eq!(sim.name(), "errored");
+    sim.advance(100);
+    sim.hook(claude_event("SessionStart", json!({"source": "clear"})));
+    show(&mut sim, &idle_screen());
+    sim.advance(3000);
+    show(&mut sim, &working_screen(1));
+    sim.advance(1200);
+    assert_eq!(sim.name(), "working");
+}
+
+#[test]
+fn typing_after_an_interrupt_does_not_reopen_the_turn() {
+    let mut sim = Sim::new();
+    sim.hook(claude_event("UserPromptSubmit", json!({"prompt": "long job"})));
+    show(&mut sim, &working_screen(3));
+    sim.advance(2000);
+    sim.input(b"\x1b");
+    sim.advance(50);
+    show(&mut sim, &idle_screen());
+    sim.advance(500);
+    assert_eq!(sim.name(), "idle");
+    sim.input(b"h");
+    show(&mut sim, &composer_with("h"));
+    assert_eq!(sim.name(), "idle");
+}
+
+#[test]
+fn a_nested_agent_of_another_kind_only_counts_as_a_subagent() {
+    let mut sim = Sim::new();
+    sim.hook(claude_event("SessionStart", json!({"source": "startup"})));
+    sim.hook(claude_event("UserPromptSubmit", json!({"prompt": "x"})));
+    let before = sim.tracker.report().unwrap();
+    // a nested `codex exec` run by Claude's Bash tool: its notify reaches the session
+    let envelope = HookEnvelope {
+        payload: vec![],
+        sent_unix_ms: sim.now.unix_ms,
+        ancestry: vec![9999, 9998, AGENT_PID, 100],
+        env_session: Some("api".into()),
+        args: vec![json!({"type": "agent-turn-complete", "thread-id": "t1"}).to_string()],
+    };
+    let out = sim
+        .tracker
+        .on_event(sim.now, StructuredEvent::Hook { source: EventSource::CodexNotify, envelope });
+    assert!(!out.iter().any(|o| matches!(o, Output::KindChanged(_))), "the primary stays");
+    let after = sim.tracker.report().unwrap();
+    assert_eq!(after.state, before.state);
+    assert_eq!(after.agent_session_id, before.agent_session_id);
+    assert_eq!(after.kind, before.kind);
+}
+
+#[test]
+fn a_late_event_after_exit_makes_no_new_agent() {
+    let mut sim = Sim::new();
+    let facts = ProcessFacts {
+        session_child: 100,
+        foreground_pgid: Some(100),
+        procs: vec![],
+        exited: vec![(AGENT_PID, Some(0))],
+    };
+    let out = sim.tracker.on_process(sim.now, &facts);
+    sim.take(out);
+    assert_eq!(sim.name(), "exited");
+    sim.advance(100);
+    sim.hook(claude_event("SessionEnd", json!({"reason": "prompt_input_exit"})));
+    let out = sim.tracker.on_process(sim.now, &facts);
+    sim.take(out);
+    sim.advance(5000);
+    assert_eq!(sim.name(), "exited");
+}
+
+#[test]
+fn yolo_answers_the_same_question_again_in_a_later_turn() {
+    let mut sim = Sim::new();
+    let out = sim.tracker.set_yolo(sim.now, true);
+    sim.take(out);
+    sim.advance(10);
+    show(&mut sim, &working_screen(1));
+    sim.advance(100);
+    show(&mut sim, &approval_screen());
+    sim.advance(400);
+    assert_eq!(sim.sent.len(), 1);
+    show(&mut sim, &working_screen(5));
+    sim.advance(3000);
+    show(&mut sim, &done_screen());
+    sim.advance(3000);
+    show(&mut sim, &working_screen(1));
+    sim.advance(500);
+    show(&mut sim, &approval_screen());
+    sim.advance(400);
+    assert_eq!(sim.sent.len(), 2);
+}
+
+#[test]
+fn a_new_transcript_after_clear_is_followed() {
+    let mut sim = Sim::new();
+    sim.hook(claude_event("SessionStart", json!({"source": "startup"})));
+    let facts = ProcessFacts {
+        session_child: 100,
+        foreground_pgid: Some(AGENT_PID),
+        procs: vec![Proc {
+            pid: AGENT_PID,
+            ppid: 100,
+            pgid: AGENT_PID,
+            start_ticks: 7,
+            argv: vec!["claude".into()],
+            ..Proc::default()
+        }],
+        exited: vec![],
+    };
+    let out = sim.tracker.on_process(sim.now, &facts);
+    let first = wanted_tail(&out).expect("the first transcript").0;
+    assert!(first.ends_with("5f0c91a2.jsonl"));
+    sim.hook(claude_event("SessionStart", json!({"source": "clear", "session_id": "new-id", "transcript_path": "/home/u/.claude/projects/-home-u-proj/new-id.jsonl"})));
+    let out = sim.tracker.on_process(sim.now, &facts);
+    let (path, from) = wanted_tail(&out).expect("the new transcript");
+    assert!(path.ends_with("new-id.jsonl"), "{path:?}");
+    assert_eq!(from, 0);
+    assert_eq!(sim.tracker.report().unwrap().agent_session_id.as_deref(), Some("new-id"));
+}
+
+#[test]
+fn a_lagging_transcript_prompt_does_not_clear_a_failure() {
+    let mut sim = Sim::new();
+    sim.hook(claude_event("SessionStart", json!({"source": "startup"})));
+    let facts = ProcessFacts {
+        session_child: 100,
+        foreground_pgid: Some(AGENT_PID),
+        procs: vec![Proc {
+            pid: AGENT_PID,
+            ppid: 100,
+            pgid: AGENT_PID,
+            start_ticks: 7,
+            argv: vec!["claude".into()],
+            ..Proc::default()
+        }],
+        exited: vec![],
+    };
+    let out = sim.tracker.on_process(sim.now, &facts);
+    sim.take(out);
+    let path = std::path::PathBuf::from("/home/u/.claude/projects/-home-u-proj/5f0c91a2.jsonl");
+    sim.hook(claude_event("UserPromptSubmit", json!({"prompt": "x"})));
+    let prompt_at = sim.now.unix_ms;
+    sim.advance(200);
+    sim.hook(claude_event("StopFailure", json!({"error": "rate_limit"})));
+    assert_eq!(sim.name(), "errored");
+    let line = json!({"type": "user", "sessionId": "5f0c91a2", "timestamp": chrono_free_iso(prompt_at + 10), "message": {"role": "user", "content": "x"}});
+    let out = sim.tracker.on_event(
+        sim.now,
+        StructuredEvent::FileBytes { path, from: 0, bytes: format!("{line}\n").into_bytes() },
+    );
+    sim.take(out);
+    assert_eq!(sim.name(), "errored");
+}
+
+#[test]
+fn an_env_only_hook_does_not_displace_a_verified_id() {
+    let mut sim = Sim::new();
+    sim.hook(claude_event(
+        "SessionStart",
+        json!({"source": "startup", "session_id": "aaaaaaaa-mine"}),
+    ));
+    let r = sim.tracker.report().unwrap();
+    assert!(r.agent_session_id_verified, "the agent's own hook");
+    let envelope = HookEnvelope {
+        payload: claude_event(
+            "UserPromptSubmit",
+            json!({"session_id": "bbbbbbbb-other", "prompt": "x"}),
+        )
+        .to_string()
+        .into_bytes(),
+        sent_unix_ms: sim.now.unix_ms,
+        ancestry: vec![7777, 1],
+        env_session: Some("api".into()),
+        args: vec![],
+    };
+    let out = sim
+        .tracker
+        .on_event(sim.now, StructuredEvent::Hook { source: EventSource::ClaudeHook, envelope });
+    sim.take(out);
+    let r = sim.tracker.report().unwrap();
+    assert_eq!(r.agent_session_id.as_deref(), Some("aaaaaaaa-mine"));
+}
+
+#[test]
+fn the_banner_read_again_is_no_news() {
+    let mut sim = Sim::new();
+    let mut rows = vec![
+        " ▐▛███▜▌   Claude Code v2.1.0".to_string(),
+        "▝▜█████▛▘  Opus 4.6 · Claude Max".to_string(),
+        String::new(),
+    ];
+    rows.extend(idle_screen());
+    show(&mut sim, &rows);
+    let a = sim.tracker.report().unwrap();
+    sim.advance(100);
+    show(&mut sim, &rows);
+    let b = sim.tracker.report().unwrap();
+    assert_eq!(a.version.as_deref(), Some("2.1.0"));
+    assert_eq!(a.updated_at_ms, b.updated_at_ms, "the same banner changes nothing");
+    for _ in 0..40 {
+        sim.advance(100);
+        show(&mut sim, &rows);
+    }
+    let screens = sim.tracker.trace().filter(|o| o.source == Source::Screen).count();
+    assert_eq!(screens, 1, "one observation for the banner, not one per evaluation");
+    // same statusline twice
+    let st = json!({"session_id": "s1", "model": {"id": "claude-opus-4-6"}, "cost": {"total_cost_usd": 0.1}});
+    let env = |ms| HookEnvelope {
+        payload: st.to_string().into_bytes(),
+        sent_unix_ms: ms,
+        ancestry: vec![AGENT_PID],
+        env_session: None,
+        args: vec![],
+    };
+    sim.tracker.on_event(
+        sim.now,
+        StructuredEvent::Hook {
+            source: EventSource::ClaudeStatusline,
+            envelope: env(sim.now.unix_ms),
+        },
+    );
+    let c = sim.tracker.report().unwrap().updated_at_ms;
+    sim.advance(300);
+    sim.tracker.on_event(
+        sim.now,
+        StructuredEvent::Hook {
+            source: EventSource::ClaudeStatusline,
+            envelope: env(sim.now.unix_ms),
+        },
+    );
+    let d = sim.tracker.report().unwrap().updated_at_ms;
+    assert_eq!(c, d, "the same statusline again changes nothing");
+}
+
+#[test]
+fn an_interrupted_turn_under_an_old_summary_ends_idle() {
+    let mut sim = Sim::new();
+    show(&mut sim, &idle_screen());
+    sim.advance(2000);
+    sim.input(b"first\r");
+    show(&mut sim, &working_screen(0));
+    sim.advance(1000);
+    show(&mut sim, &done_screen());
+    sim.advance(400);
+    assert_eq!(sim.done(), Some(true));
+    sim.input(b"second\r");
+    let mut rows = vec![
+        "⏺ All tests pass.".to_string(),
+        String::new(),
+        "✻ Worked for 2m 46s".to_string(),
+        String::new(),
+        "> second".to_string(),
+        String::new(),
+        "✢ Combobulating… (3s · ↓ 120 tokens · esc to interrupt)".to_string(),
+        String::new(),
+    ];
+    rows.extend(COMPOSER.iter().map(|s| s.to_string()));
+    show(&mut sim, &rows);
+    sim.advance(100);
+    assert_eq!(sim.name(), "working");
+    sim.advance(2000);
+    sim.input(b"\x1b");
+    sim.advance(50);
+    let mut rows = vec![
+        "⏺ All tests pass.".to_string(),
+        String::new(),
+        "✻ Worked for 2m 46s".to_string(),
+        String::new(),
+        "> second".to_string(),
+        "  ⎿  Interrupted · What should Claude do instead?".to_string(),
+        String::new(),
+    ];
+    rows.extend(COMPOSER.iter().map(|s| s.to_string()));
+    show(&mut sim, &rows);
+    sim.advance(2000);
+    assert_eq!(sim.name(), "idle");
+}
+
+#[test]
+fn a_second_dialog_right_after_the_first_has_its_own_since() {
+    let mut sim = Sim::new();
+    sim.hook(claude_event("UserPromptSubmit", json!({"prompt": "x"})));
+    show(&mut sim, &working_screen(1));
+    sim.advance(500);
+    show(&mut sim, &approval_screen());
+    sim.advance(3000);
+    sim.input(b"\r");
+    sim.advance(40);
+    let b: Vec<String> =
+        approval_screen().into_iter().map(|r| r.replace("npm test", "cargo build")).collect();
+    show(&mut sim, &b);
+    sim.advance(500);
+    let r = sim.tracker.report().unwrap();
+    assert!(r.since_ms >= r.last_input_ms.unwrap());
+}

@@ -174,7 +174,11 @@ pub(crate) fn on_timer(session: &mut Session) {
         } else {
             None
         };
-        let facts = crate::procs::facts(child, foreground);
+        let mut facts = crate::procs::facts(child, foreground);
+        if let Some(exit) = session.exit {
+            // The program was the agent (`tsm new x -- claude`): its code is known.
+            facts.exited.push((child, Some(exit.status.code())));
+        }
         let stamp = session.agents.now();
         let outputs = session.agents.tracker.on_process(stamp, &facts);
         apply(session, outputs);

@@ -17,12 +17,19 @@ pub(crate) fn facts(session_child: u32, foreground_pgid: Option<u32>) -> Process
         ProcessFacts { session_child, foreground_pgid, procs: Vec::new(), exited: Vec::new() };
     let Some(pgid) = foreground_pgid else { return facts };
     if pgid == session_child {
-        // The program itself is in front: at a shell's prompt (typing must stay cheap, so
-        // no scan of /proc), or the program is the agent (`tsm new x -- claude`).
-        let stat = fs::read_to_string(format!("/proc/{pgid}/stat"))
-            .ok()
-            .and_then(|t| parse_stat(pgid, &t));
-        facts.procs.extend(stat.and_then(|stat| read_proc(&stat)));
+        // The program itself is in front: a shell at its prompt (typing must stay cheap, so
+        // no scan of /proc: its children are asked for instead, usually none), or the
+        // program is the agent or its wrapper (`tsm new x -- npx claude`).
+        let mut level = vec![session_child];
+        let mut pids = vec![session_child];
+        for _ in 0..MAX_DEPTH {
+            level = level.iter().flat_map(|&pid| children(pid)).collect();
+            pids.extend(&level);
+        }
+        let stats = pids.into_iter().filter_map(|pid| {
+            fs::read_to_string(format!("/proc/{pid}/stat")).ok().and_then(|t| parse_stat(pid, &t))
+        });
+        facts.procs.extend(stats.filter_map(|stat| read_proc(&stat)));
         return facts;
     }
     let table = stat_table();
@@ -44,6 +51,18 @@ pub(crate) fn facts(session_child: u32, foreground_pgid: Option<u32>) -> Process
     }
     facts.procs.extend(wanted.iter().filter_map(|pid| read_proc(table.get(pid)?)));
     facts
+}
+
+/// The children of `pid`, from `/proc/<pid>/task/<tid>/children` of each of its threads.
+fn children(pid: u32) -> Vec<u32> {
+    let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else { return Vec::new() };
+    tasks
+        .flatten()
+        .filter_map(|task| fs::read_to_string(task.path().join("children")).ok())
+        .flat_map(|text| {
+            text.split_whitespace().filter_map(|p| p.parse().ok()).collect::<Vec<u32>>()
+        })
+        .collect()
 }
 
 /// One process's facts; `None` when it is gone.
@@ -131,11 +150,16 @@ mod tests {
     }
 
     #[test]
-    fn the_program_in_front_is_read_alone() {
+    fn the_program_in_front_is_read_with_its_children() {
         let me = std::process::id();
+        let mut child = std::process::Command::new("sleep").arg("30").spawn().expect("sleep runs");
         let facts = facts(me, Some(me));
-        assert_eq!(facts.procs.len(), 1);
+        let _ = child.kill();
+        let _ = child.wait();
         assert_eq!(facts.procs[0].pid, me);
+        // Right after the fork its argv may still be ours; that it is listed is the point.
+        let listed = facts.procs.iter().find(|p| p.pid == child.id()).expect("the child is listed");
+        assert_eq!(listed.ppid, me);
     }
 
     #[test]

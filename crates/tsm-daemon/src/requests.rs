@@ -86,7 +86,11 @@ fn on_input(session: &mut Session, id: ClientId, bytes: &[u8], may_lead: bool) {
     // one frame's worth.
     debug_assert!(session.input.len() <= INPUT_QUEUE_LIMIT + tsm_proto::MAX_PAYLOAD_LEN);
     session.queue_input(bytes);
-    agents::on_client(session, tsm_agents::tracker::ClientEvent::Input(bytes.to_vec()));
+    // Focus, mouse and query replies a terminal sends by itself are not the user's input
+    // (they neither acknowledge a finished turn nor interrupt one).
+    if is_user_input(bytes) {
+        agents::on_client(session, tsm_agents::tracker::ClientEvent::Input(bytes.to_vec()));
+    }
 }
 
 fn on_resize(session: &mut Session, id: ClientId, payload: &[u8]) {
