@@ -338,6 +338,8 @@ pub struct Tracker {
     last_input_interrupt: bool,
     attention_at: Option<Stamp>,
     focus_reporting: bool,
+    /// A focus-out report was sent and not yet taken back by a focus-in.
+    told_unfocused: bool,
     yolo: Yolo,
     procs: Vec<crate::process::Proc>,
     rejected: u64,
@@ -357,6 +359,7 @@ impl Tracker {
             last_input_interrupt: false,
             attention_at: None,
             focus_reporting: false,
+            told_unfocused: false,
             yolo: Yolo::default(),
             procs: Vec::new(),
             rejected: 0,
@@ -386,16 +389,7 @@ impl Tracker {
                 EscapeEvent::Title(title) => title_hint(&title),
                 EscapeEvent::Notification(_) | EscapeEvent::Bell => Some(Hint::Attention),
                 EscapeEvent::FocusReporting(on) => {
-                    self.focus_reporting = on;
-                    if on
-                        && self.clients == 0
-                        && self.record.as_ref().is_some_and(|r| r.kind == AgentKind::Codex)
-                    {
-                        out.push(Output::Send {
-                            bytes: b"\x1b[O".to_vec(),
-                            why: SendWhy::FocusReport,
-                        });
-                    }
+                    self.set_focus_reporting(on, &mut out);
                     Some(Hint::FocusMode(on))
                 }
             };
@@ -415,6 +409,41 @@ impl Tracker {
         }
         self.decide(now, &mut out);
         out
+    }
+
+    /// The terminal's focus-report mode as the screen model has it: for a Codex that turned
+    /// it on before the tracker knew it was Codex (§5.2.1).
+    pub fn on_focus_reporting(&mut self, on: bool) -> Vec<Output> {
+        let mut out = Vec::new();
+        self.set_focus_reporting(on, &mut out);
+        out
+    }
+
+    /// Focus reporting turned on or off.
+    fn set_focus_reporting(&mut self, on: bool, out: &mut Vec<Output>) {
+        self.focus_reporting = on;
+        if !on {
+            self.told_unfocused = false;
+        }
+        self.tell_focus(out);
+    }
+
+    /// A Codex with focus reporting on is told it has no focus while nobody is attached
+    /// (so it sends its notifications), and that it has it back on attach; never another
+    /// program (editors act on focus loss).
+    fn tell_focus(&mut self, out: &mut Vec<Output>) {
+        let codex =
+            self.record.as_ref().is_some_and(|r| r.kind == AgentKind::Codex && r.gone.is_none());
+        if !(codex && self.focus_reporting) {
+            return;
+        }
+        if self.clients == 0 && !self.told_unfocused {
+            self.told_unfocused = true;
+            out.push(Output::Send { bytes: b"\x1b[O".to_vec(), why: SendWhy::FocusReport });
+        } else if self.clients > 0 && self.told_unfocused {
+            self.told_unfocused = false;
+            out.push(Output::Send { bytes: b"\x1b[I".to_vec(), why: SendWhy::FocusReport });
+        }
     }
 
     /// A rendered screen: the screen rules.
@@ -623,21 +652,15 @@ impl Tracker {
     /// A client event: attach, detach, input, acknowledgement.
     pub fn on_client(&mut self, now: Stamp, event: ClientEvent) -> Vec<Output> {
         let mut out = Vec::new();
-        let codex_focus = self.focus_reporting
-            && self.record.as_ref().is_some_and(|r| r.kind == AgentKind::Codex);
         match event {
             ClientEvent::Attached => {
                 self.clients += 1;
                 self.acknowledge(now, &mut out);
-                if codex_focus && self.clients == 1 {
-                    out.push(Output::Send { bytes: b"\x1b[I".to_vec(), why: SendWhy::FocusReport });
-                }
+                self.tell_focus(&mut out);
             }
             ClientEvent::Detached => {
                 self.clients = self.clients.saturating_sub(1);
-                if codex_focus && self.clients == 0 {
-                    out.push(Output::Send { bytes: b"\x1b[O".to_vec(), why: SendWhy::FocusReport });
-                }
+                self.tell_focus(&mut out);
             }
             ClientEvent::Input(bytes) => {
                 let interrupt = is_interrupt_key(&bytes);

@@ -1146,3 +1146,46 @@ fn a_second_dialog_right_after_the_first_has_its_own_since() {
     let r = sim.tracker.report().unwrap();
     assert!(r.since_ms >= r.last_input_ms.unwrap());
 }
+
+#[test]
+fn a_detached_codex_with_focus_reporting_is_told_it_has_no_focus() {
+    let now = Stamp { mono_ms: 10, unix_ms: 1_767_200_000_000 };
+    let mut tracker = Tracker::new(Arc::new(Rules::builtin()), AgentEnv::default(), now);
+    let focus = |outputs: &[Output]| -> Vec<Vec<u8>> {
+        outputs
+            .iter()
+            .filter_map(|o| match o {
+                Output::Send { bytes, why: SendWhy::FocusReport } => Some(bytes.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    // Codex turned the mode on before the tracker knew it was Codex.
+    assert!(focus(&tracker.on_pty_bytes(now, b"\x1b[?1004h")).is_empty(), "not an agent yet");
+    let facts = ProcessFacts {
+        session_child: 100,
+        foreground_pgid: Some(300),
+        procs: vec![Proc {
+            pid: 300,
+            ppid: 100,
+            pgid: 300,
+            argv: vec!["codex".into()],
+            ..Proc::default()
+        }],
+        exited: vec![],
+    };
+    tracker.on_process(now, &facts);
+    assert_eq!(focus(&tracker.on_focus_reporting(true)), vec![b"\x1b[O".to_vec()]);
+    assert!(focus(&tracker.on_focus_reporting(true)).is_empty(), "said once");
+    assert_eq!(focus(&tracker.on_client(now, ClientEvent::Attached)), vec![b"\x1b[I".to_vec()]);
+    assert_eq!(focus(&tracker.on_client(now, ClientEvent::Detached)), vec![b"\x1b[O".to_vec()]);
+}
+
+#[test]
+fn focus_reports_are_never_sent_for_claude() {
+    let mut sim = Sim::new();
+    let out = sim.tracker.on_pty_bytes(sim.now, b"\x1b[?1004h");
+    assert!(!out.iter().any(|o| matches!(o, Output::Send { .. })));
+    let out = sim.tracker.on_client(sim.now, ClientEvent::Attached);
+    assert!(!out.iter().any(|o| matches!(o, Output::Send { .. })));
+}

@@ -182,9 +182,15 @@ pub(crate) fn on_timer(session: &mut Session) {
         let stamp = session.agents.now();
         let outputs = session.agents.tracker.on_process(stamp, &facts);
         apply(session, outputs);
-        if session.agents.tracker.has_agent() && session.agents.screen_due.is_none() {
-            // A new agent: look at the screen it already drew.
-            session.agents.screen_due = Some(now);
+        if session.agents.tracker.has_agent() {
+            // Modes the agent set before it was known (Codex's focus reporting).
+            let focus = session.screen.focus_reporting();
+            let outputs = session.agents.tracker.on_focus_reporting(focus);
+            apply(session, outputs);
+            if session.agents.screen_due.is_none() {
+                // A new agent: look at the screen it already drew.
+                session.agents.screen_due = Some(now);
+            }
         }
     }
     if session.agents.screen_due.is_some_and(|due| due <= now) {

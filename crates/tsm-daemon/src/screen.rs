@@ -44,6 +44,11 @@ impl Screen {
         self.model.screen_text()
     }
 
+    /// Whether the program asked for focus reports.
+    pub(crate) fn focus_reporting(&self) -> bool {
+        self.model.focus_reporting()
+    }
+
     /// The directory the program last announced (OSC 7).
     pub(crate) fn cwd(&self) -> Option<&str> {
         self.model.cwd()

@@ -213,6 +213,11 @@ impl TerminalModel {
         self.term.mode().contains(TermMode::ALT_SCREEN)
     }
 
+    /// Whether the program asked for focus reports (`CSI ? 1004 h`).
+    pub fn focus_reporting(&self) -> bool {
+        self.term.mode().contains(TermMode::FOCUS_IN_OUT)
+    }
+
     /// Lines of scrollback the primary screen holds now.
     pub fn scrollback_len(&self) -> usize {
         self.primary().history_size()
