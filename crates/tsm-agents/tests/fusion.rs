@@ -13,6 +13,24 @@ use tsm_agents::{Rules, Source, Stamp};
 
 const AGENT_PID: u32 = 4242;
 
+/// The process facts of a session whose foreground is `claude` (pid [`AGENT_PID`]).
+fn claude_facts() -> ProcessFacts {
+    let claude = Proc {
+        pid: AGENT_PID,
+        ppid: 100,
+        pgid: AGENT_PID,
+        start_ticks: 7,
+        argv: vec!["claude".into()],
+        ..Proc::default()
+    };
+    ProcessFacts {
+        session_child: 100,
+        foreground_pgid: Some(AGENT_PID),
+        procs: vec![claude],
+        exited: vec![],
+    }
+}
+
 /// A tracker on a virtual clock, with a Claude process already found.
 struct Sim {
     tracker: Tracker,
@@ -30,19 +48,7 @@ impl Sim {
             sent: Vec::new(),
             prints: Vec::new(),
         };
-        let facts = ProcessFacts {
-            session_child: 100,
-            foreground_pgid: Some(AGENT_PID),
-            procs: vec![Proc {
-                pid: AGENT_PID,
-                ppid: 100,
-                pgid: AGENT_PID,
-                start_ticks: 7,
-                argv: vec!["claude".into()],
-                ..Proc::default()
-            }],
-            exited: vec![],
-        };
+        let facts = claude_facts();
         let out = sim.tracker.on_process(now, &facts);
         sim.take(out);
         sim
@@ -603,19 +609,7 @@ fn a_hook_names_the_transcript_and_a_lagging_transcript_never_undoes_a_newer_hoo
         "SessionStart",
         json!({"source": "startup", "model": "claude-opus-4-6"}),
     ));
-    let facts = ProcessFacts {
-        session_child: 100,
-        foreground_pgid: Some(AGENT_PID),
-        procs: vec![Proc {
-            pid: AGENT_PID,
-            ppid: 100,
-            pgid: AGENT_PID,
-            start_ticks: 7,
-            argv: vec!["claude".into()],
-            ..Proc::default()
-        }],
-        exited: vec![],
-    };
+    let facts = claude_facts();
     let out = sim.tracker.on_process(sim.now, &facts);
     let (path, from) = wanted_tail(&out).expect("the transcript is asked for");
     assert_eq!(
@@ -947,19 +941,7 @@ fn yolo_answers_the_same_question_again_in_a_later_turn() {
 fn a_new_transcript_after_clear_is_followed() {
     let mut sim = Sim::new();
     sim.hook(claude_event("SessionStart", json!({"source": "startup"})));
-    let facts = ProcessFacts {
-        session_child: 100,
-        foreground_pgid: Some(AGENT_PID),
-        procs: vec![Proc {
-            pid: AGENT_PID,
-            ppid: 100,
-            pgid: AGENT_PID,
-            start_ticks: 7,
-            argv: vec!["claude".into()],
-            ..Proc::default()
-        }],
-        exited: vec![],
-    };
+    let facts = claude_facts();
     let out = sim.tracker.on_process(sim.now, &facts);
     let first = wanted_tail(&out).expect("the first transcript").0;
     assert!(first.ends_with("5f0c91a2.jsonl"));
@@ -975,19 +957,7 @@ fn a_new_transcript_after_clear_is_followed() {
 fn a_lagging_transcript_prompt_does_not_clear_a_failure() {
     let mut sim = Sim::new();
     sim.hook(claude_event("SessionStart", json!({"source": "startup"})));
-    let facts = ProcessFacts {
-        session_child: 100,
-        foreground_pgid: Some(AGENT_PID),
-        procs: vec![Proc {
-            pid: AGENT_PID,
-            ppid: 100,
-            pgid: AGENT_PID,
-            start_ticks: 7,
-            argv: vec!["claude".into()],
-            ..Proc::default()
-        }],
-        exited: vec![],
-    };
+    let facts = claude_facts();
     let out = sim.tracker.on_process(sim.now, &facts);
     sim.take(out);
     let path = std::path::PathBuf::from("/home/u/.claude/projects/-home-u-proj/5f0c91a2.jsonl");
