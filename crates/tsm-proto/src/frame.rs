@@ -211,10 +211,13 @@ fn write_all_vectored<W: Write + ?Sized>(
 /// ```
 #[derive(Debug, Default)]
 pub struct FrameDecoder {
-    /// Received bytes; `buf[start..]` are not yet consumed.
+    /// Storage; `buf[start..end]` are received bytes not yet consumed, and `buf[end..]` is
+    /// initialized room for the next read (zeroed once, not on every read).
     buf: Vec<u8>,
-    /// Index of the first unconsumed byte; always `<= buf.len()`.
+    /// Index of the first unconsumed byte; always `<= end`.
     start: usize,
+    /// End of the received bytes; always `<= buf.len()`.
+    end: usize,
     /// Set once the stream broke a rule; every later call returns it again.
     failed: Option<DecodeError>,
 }
@@ -228,7 +231,9 @@ impl FrameDecoder {
     /// Appends received bytes.
     pub fn push(&mut self, bytes: &[u8]) {
         self.compact();
-        self.buf.extend_from_slice(bytes);
+        self.room(bytes.len());
+        self.buf[self.end..self.end + bytes.len()].copy_from_slice(bytes);
+        self.end += bytes.len();
     }
 
     /// Reads once from `reader` into the decoder, at most what the pending frame still
@@ -245,11 +250,9 @@ impl FrameDecoder {
             Some(frame_len) => frame_len.saturating_sub(self.buffered()).max(1),
             None => READ_CHUNK_LEN,
         };
-        let filled = self.buf.len();
-        self.buf.resize(filled + want, 0);
-        let result = reader.read(&mut self.buf[filled..]);
-        let n = *result.as_ref().unwrap_or(&0);
-        self.buf.truncate(filled + n);
+        self.room(want);
+        let result = reader.read(&mut self.buf[self.end..self.end + want]);
+        self.end += *result.as_ref().unwrap_or(&0);
         result
     }
 
@@ -280,6 +283,7 @@ impl FrameDecoder {
             return Ok(None);
         }
         let payload_start = self.start + HEADER_LEN;
+        debug_assert!(payload_start + len <= self.end);
         self.start = payload_start + len;
         Ok(Some(Frame { tag: header.tag, payload: &self.buf[payload_start..self.start] }))
     }
@@ -287,15 +291,15 @@ impl FrameDecoder {
     /// Takes the bytes received and not yet returned as frames (to hand a connection over
     /// to another reader without losing what this one already read).
     pub fn take_buffered(&mut self) -> Vec<u8> {
-        let rest = self.buf.split_off(self.start);
-        self.buf.clear();
+        let rest = self.buf[self.start..self.end].to_vec();
         self.start = 0;
+        self.end = 0;
         rest
     }
 
     /// Bytes received and not yet returned as frames.
     pub fn buffered(&self) -> usize {
-        self.buf.len() - self.start
+        self.end - self.start
     }
 
     /// The decoder's allocated buffer size in bytes (for memory accounting and tests).
@@ -305,7 +309,7 @@ impl FrameDecoder {
 
     /// The header of the pending frame, once its 5 bytes are buffered.
     fn peek_header(&self) -> Option<FrameHeader> {
-        let bytes = self.buf.get(self.start..self.start + HEADER_LEN)?;
+        let bytes = self.buf[..self.end].get(self.start..self.start + HEADER_LEN)?;
         Some(FrameHeader::decode(bytes.try_into().ok()?))
     }
 
@@ -316,19 +320,24 @@ impl FrameDecoder {
         header.check_len().ok().map(|len| HEADER_LEN + len)
     }
 
+    /// Makes `buf[end..end + more]` exist (new room is zeroed once; room already there is
+    /// reused as it is).
+    fn room(&mut self, more: usize) {
+        if self.buf.len() < self.end + more {
+            self.buf.resize(self.end + more, 0);
+        }
+    }
+
     /// Drops consumed bytes from the front of the buffer.
     fn compact(&mut self) {
-        if self.start == 0 {
-            return;
+        if self.start != 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
         }
-        if self.start == self.buf.len() {
-            self.buf.clear();
-        } else {
-            self.buf.drain(..self.start);
-        }
-        self.start = 0;
         // A frame of 16 MiB once must not pin 16 MiB forever.
-        if self.buf.capacity() > 4 * READ_CHUNK_LEN && self.buf.len() <= READ_CHUNK_LEN {
+        if self.buf.len() > 4 * READ_CHUNK_LEN && self.end <= READ_CHUNK_LEN {
+            self.buf.truncate(READ_CHUNK_LEN);
             self.buf.shrink_to(READ_CHUNK_LEN);
         }
     }
