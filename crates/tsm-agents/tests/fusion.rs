@@ -475,8 +475,9 @@ fn an_older_event_does_not_undo_a_newer_one() {
 
 // §7.4: auto-approval.
 
-#[test]
-fn yolo_answers_a_fresh_bash_dialog_exactly_once() {
+/// Yolo on, the agent working, then a Bash approval dialog drawn (fresh: first seen after
+/// yolo was turned on and after any input).
+fn yolo_sim_with_fresh_dialog() -> Sim {
     let mut sim = Sim::new();
     let out = sim.tracker.set_yolo(sim.now, true);
     sim.take(out);
@@ -484,6 +485,12 @@ fn yolo_answers_a_fresh_bash_dialog_exactly_once() {
     show(&mut sim, &working_screen(1));
     sim.advance(100);
     show(&mut sim, &approval_screen());
+    sim
+}
+
+#[test]
+fn yolo_answers_a_fresh_bash_dialog_exactly_once() {
+    let mut sim = yolo_sim_with_fresh_dialog();
     sim.advance(299);
     assert!(sim.sent.is_empty(), "not before the dialog is fully drawn");
     sim.advance(5);
@@ -917,13 +924,7 @@ fn a_late_event_after_exit_makes_no_new_agent() {
 
 #[test]
 fn yolo_answers_the_same_question_again_in_a_later_turn() {
-    let mut sim = Sim::new();
-    let out = sim.tracker.set_yolo(sim.now, true);
-    sim.take(out);
-    sim.advance(10);
-    show(&mut sim, &working_screen(1));
-    sim.advance(100);
-    show(&mut sim, &approval_screen());
+    let mut sim = yolo_sim_with_fresh_dialog();
     sim.advance(400);
     assert_eq!(sim.sent.len(), 1);
     show(&mut sim, &working_screen(5));
