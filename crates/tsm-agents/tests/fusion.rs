@@ -260,13 +260,19 @@ fn s36_permission_request_dialog_answer_then_stop() {
     assert_eq!(sim.name(), "done");
 }
 
-#[test]
-fn s37_escape_without_stop_ends_idle_within_500ms() {
+/// A turn started by a prompt hook and working for 2 s, then Esc (no Stop follows).
+fn turn_interrupted_with_escape() -> Sim {
     let mut sim = Sim::new();
     sim.hook(claude_event("UserPromptSubmit", json!({"prompt": "long job"})));
     show(&mut sim, &working_screen(3));
     sim.advance(2000);
     sim.input(b"\x1b");
+    sim
+}
+
+#[test]
+fn s37_escape_without_stop_ends_idle_within_500ms() {
+    let mut sim = turn_interrupted_with_escape();
     sim.advance(50);
     show(&mut sim, &idle_screen());
     let shown = sim.now;
@@ -864,11 +870,7 @@ fn a_failure_ends_with_new_work_on_screen() {
 
 #[test]
 fn typing_after_an_interrupt_does_not_reopen_the_turn() {
-    let mut sim = Sim::new();
-    sim.hook(claude_event("UserPromptSubmit", json!({"prompt": "long job"})));
-    show(&mut sim, &working_screen(3));
-    sim.advance(2000);
-    sim.input(b"\x1b");
+    let mut sim = turn_interrupted_with_escape();
     sim.advance(50);
     show(&mut sim, &idle_screen());
     sim.advance(500);
