@@ -171,3 +171,4 @@ mod tail;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tracker;
+mod unseen;

@@ -14,6 +14,7 @@ use crate::WindowSize;
 use crate::render::{RenderFormat, RenderOptions};
 use crate::tail::StreamTail;
 use crate::tracker::{ModelHandler, Tracker, primary_grid};
+use crate::unseen;
 
 /// Scrollback lines a model keeps unless told otherwise: tmux's and zmx's default.
 pub const DEFAULT_SCROLLBACK_LINES: usize = 2000;
@@ -139,11 +140,18 @@ impl TerminalModel {
 
     /// Feeds bytes the program wrote, in any chunking: an escape sequence split across two
     /// calls is parsed as if it came in one.
+    ///
+    /// Given a long run of plain lines at once (a flood, caught up in one call), the model
+    /// skips the per-cell work for the lines that would scroll out of its scrollback before
+    /// the run ends, applying only their colour changes. The result is the same screen,
+    /// scrollback and state as parsing every byte (see `unseen.rs` for why); smaller calls
+    /// parse everything.
     pub fn advance(&mut self, bytes: &[u8]) {
         let tracker = &mut self.tracker;
         let mut osc7 = std::mem::take(&mut tracker.osc7);
         osc7.scan(bytes, |payload| tracker.set_cwd(payload));
         tracker.osc7 = osc7;
+        let may_skip = self.may_skip();
         // An incomplete UTF-8 character held back from the last chunk goes first (see tail.rs).
         let held = self.tail.take_held();
         let combined;
@@ -154,12 +162,28 @@ impl TerminalModel {
             combined.as_slice()
         };
         let hold = self.tail.feed(bytes);
+        let bytes = &bytes[..bytes.len() - hold];
+        let skip = if may_skip { self.unseen_prefix(bytes) } else { 0 };
         let mut handler = ModelHandler {
             term: &mut self.term,
             tracker: &mut self.tracker,
             replies: &mut self.replies,
         };
-        self.parser.advance(&mut handler, &bytes[..bytes.len() - hold]);
+        for sgr in unseen::attribute_changes(&bytes[..skip]) {
+            self.parser.advance(&mut handler, sgr);
+        }
+        self.parser.advance(&mut handler, &bytes[skip..]);
+    }
+
+    /// Whether the next bytes may start with a skip (`unseen.rs`): the stream is between
+    /// sequences with nothing held back, and the scroll region is the whole screen.
+    pub(crate) fn may_skip(&self) -> bool {
+        self.tail.is_clean() && self.tracker.full_region(self.term.screen_lines())
+    }
+
+    /// How many of `bytes`, the next bytes vte parses, only need their SGRs applied.
+    pub(crate) fn unseen_prefix(&self, bytes: &[u8]) -> usize {
+        unseen::skippable_prefix(bytes, self.term.screen_lines(), self.tracker.scrollback_limit)
     }
 
     /// Resizes the screen, the way a terminal does (alacritty reflows the primary screen and

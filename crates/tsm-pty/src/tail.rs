@@ -60,6 +60,11 @@ impl StreamTail {
         if self.overflow { &[] } else { &self.bytes }
     }
 
+    /// Whether the stream ended between sequences with no UTF-8 character held back.
+    pub(crate) fn is_clean(&self) -> bool {
+        self.state == State::Ground && self.held == 0
+    }
+
     /// Takes the held-back UTF-8 bytes, which must go to vte before the next chunk.
     pub(crate) fn take_held(&mut self) -> Vec<u8> {
         if self.held == 0 {

@@ -35,6 +35,13 @@ pub fn round_trip(model: &TerminalModel) -> TerminalModel {
     copy
 }
 
+/// How many bytes at the start of `bytes` [`TerminalModel::advance`] would skip (apply only
+/// their colour changes, because they scroll out unseen) if given `bytes` now. For tests that
+/// must know the skip happened.
+pub fn unseen_prefix(model: &TerminalModel, bytes: &[u8]) -> usize {
+    if model.may_skip() { model.unseen_prefix(bytes) } else { 0 }
+}
+
 /// What differs between two models, one line each (at most 60): cells (character, combining
 /// marks, colours, flags including the underline style, underline colour, hyperlink) of both
 /// screens and of the scrollback, cursors (position, pending wrap, pen, charsets) and saved

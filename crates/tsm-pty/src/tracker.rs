@@ -14,6 +14,7 @@
 //! `Term` runs with alacritty's `VoidListener` and stays `Send`.
 
 use std::mem;
+use std::sync::LazyLock;
 
 use alacritty_terminal::Term;
 use alacritty_terminal::event::VoidListener;
@@ -26,6 +27,7 @@ use alacritty_terminal::vte::ansi::{
     KeyboardModesApplyBehavior, LineClearMode, Mode, ModifyOtherKeys, NamedMode, NamedPrivateMode,
     PrivateMode, Rgb, ScpCharPath, ScpUpdateMode, StandardCharset, TabulationClearMode,
 };
+use memchr::memmem;
 
 /// Primary device attributes we answer: a VT220 (62) with ANSI colour (22).
 ///
@@ -166,8 +168,8 @@ pub(crate) fn cwd_path(url: &str) -> String {
 
 /// Finds `ESC ] 7 ; payload (BEL | ESC \)` in a byte stream, across any chunking.
 ///
-/// Only ESC bytes are looked at in the ground state, so coloured text costs one compare per
-/// escape sequence. OSC 7 sequences are short and rare.
+/// In the ground state a SIMD search skips to the next `ESC ]`, so coloured text costs
+/// almost nothing. OSC 7 sequences are short and rare.
 #[derive(Debug, Default)]
 pub(crate) struct Osc7Scanner {
     state: ScanState,
@@ -195,13 +197,22 @@ impl Osc7Scanner {
         let mut i = 0;
         while i < bytes.len() {
             if self.state == ScanState::Ground {
-                match bytes[i..].iter().position(|&b| b == 0x1b) {
+                static OSC: LazyLock<memmem::Finder<'static>> =
+                    LazyLock::new(|| memmem::Finder::new(b"\x1b]"));
+                let rest = &bytes[i..];
+                match OSC.find(rest) {
                     Some(at) => {
-                        self.state = ScanState::Esc;
-                        i += at + 1;
+                        self.state = ScanState::Osc;
+                        i += at + 2;
                         continue;
                     }
-                    None => return,
+                    None => {
+                        // An ESC at the very end may start an OSC in the next chunk.
+                        if rest.last() == Some(&0x1b) {
+                            self.state = ScanState::Esc;
+                        }
+                        return;
+                    }
                 }
             }
             let b = bytes[i];

@@ -16,6 +16,8 @@ mod recordings;
 mod render;
 #[path = "roundtrip/replies.rs"]
 mod replies;
+#[path = "roundtrip/unseen.rs"]
+mod unseen;
 
 /// One step of a generated session: bytes for model A, or a resize of A.
 #[derive(Clone, Debug)]
