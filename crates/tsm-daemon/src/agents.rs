@@ -184,7 +184,7 @@ pub(crate) fn on_timer(session: &mut Session) {
         apply(session, outputs);
         if session.agents.tracker.has_agent() {
             // Modes the agent set before it was known (Codex's focus reporting).
-            let focus = session.screen.focus_reporting();
+            let focus = session.screen().focus_reporting();
             let outputs = session.agents.tracker.on_focus_reporting(focus);
             apply(session, outputs);
             if session.agents.screen_due.is_none() {
@@ -211,7 +211,7 @@ fn evaluate_screen(session: &mut Session) {
     if !session.agents.tracker.has_agent() {
         return;
     }
-    let text = session.screen.view();
+    let text = session.screen().view();
     let view = ScreenView {
         rows: &text.rows,
         wrapped: &text.wrapped,

@@ -19,7 +19,7 @@ pub(crate) fn attach(session: &mut Session, id: ClientId, size: Option<Size>) {
     let head = session.ring.head();
     let mut snapshot = Vec::new();
     if has_output {
-        session.screen.snapshot_into(&mut snapshot);
+        session.screen().snapshot_into(&mut snapshot);
     }
     let exit = session.exit;
     let Some(client) = session.clients.get_mut(&id) else { return };
@@ -160,9 +160,9 @@ fn finish_frame_from_copy(client: &mut ClientState, ring: &tsm_scrollback::Write
 
 /// Sends the fresh snapshot a resynced client waits for, once its pending bytes are out.
 pub(crate) fn send_snapshot(session: &mut Session, id: ClientId) {
-    let head = session.ring.head();
     let mut snapshot = Vec::new();
-    session.screen.snapshot_into(&mut snapshot);
+    session.screen().snapshot_into(&mut snapshot);
+    let head = session.ring.head();
     let Some(client) = session.clients.get_mut(&id) else { return };
     client.queue_output(&snapshot, MAX_OUTPUT_FRAME);
     client.sent = head;

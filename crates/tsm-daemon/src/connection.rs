@@ -143,8 +143,14 @@ fn on_writable(shared: &Shared, id: ClientId, stream: &UnixStream) -> io::Result
 /// The connection is gone: forget it, pass the size lead on.
 fn on_closed(shared: &Shared, id: ClientId) {
     let mut session = shared.borrow_mut();
-    attach::on_client_gone(&mut session, id);
     let was_attached = session.clients.get(&id).is_some_and(|c| c.attached);
+    if was_attached {
+        // The queries in the output this client got were its terminal's to answer.
+        let session = &mut *session;
+        session.screen.catch_up(&session.ring);
+        session.screen.take_replies();
+    }
+    attach::on_client_gone(&mut session, id);
     crate::agents::on_closed(&mut session, id);
     if was_attached {
         crate::agents::on_client(&mut session, tsm_agents::tracker::ClientEvent::Detached);

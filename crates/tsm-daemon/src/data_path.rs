@@ -40,7 +40,7 @@ pub(crate) struct Drain {
     pub(crate) closed: bool,
 }
 
-/// PTY readable: drain it (bounded per wake), record, model.
+/// PTY readable: drain it (bounded per wake) into the ring and, now or later, the model.
 ///
 /// # Errors
 ///
@@ -66,8 +66,7 @@ pub(crate) fn on_pty_readable(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        ring.write(&buf[..n]); // raw history and the broadcast buffer
-        screen.advance(&buf[..n]); // the screen model
+        screen.record(ring, &buf[..n]); // the broadcast buffer, then the model
         drain.bytes += n;
     }
     Ok(drain)

@@ -41,8 +41,11 @@ pub(crate) async fn run(
             }
             let pause = task::pause_deadline(&mut session);
             let agents = session.agents.deadline();
-            let deadline =
-                [lifecycle::next_deadline(&session), pause, agents].into_iter().flatten().min();
+            let screen = session.screen.due();
+            let deadline = [lifecycle::next_deadline(&session), pause, agents, screen]
+                .into_iter()
+                .flatten()
+                .min();
             let deadline = deadline.map(Instant::from_std);
             (!session.input.is_empty(), session.exit.is_none(), deadline, pause.is_some())
         };
@@ -57,6 +60,9 @@ pub(crate) async fn run(
                 let mut session = shared.borrow_mut();
                 lifecycle::on_kill_grace_elapsed(&mut session);
                 agents::on_timer(&mut session);
+                if session.screen.due().is_some_and(|due| due <= std::time::Instant::now()) {
+                    session.catch_up_screen();
+                }
             }
             () = changed.notified() => {}
         }
@@ -91,8 +97,9 @@ fn on_accept(
     tokio::task::spawn_local(connection::serve(shared.clone(), id, stream));
 }
 
-/// PTY output: drain, record, model; answer terminal queries if no one is attached; then
-/// resync laggards and wake the attached clients once. Returns whether output may follow.
+/// PTY output: drain into the ring; resync laggards and write to the attached clients;
+/// then the model reads it (at once if no one is attached, to answer terminal queries).
+/// Returns whether output may follow.
 fn on_pty_readable(
     shared: &Shared,
     ready: io::Result<AsyncFdReadyGuard<'_, Pty>>,
@@ -117,16 +124,13 @@ fn on_pty_readable(
     if drain.would_block {
         guard.clear_ready();
     }
-    let replies = session.screen.take_replies();
-    if !replies.is_empty() && session.attached_count() == 0 {
-        // No terminal is attached to answer the program's queries; the model does.
-        session.queue_input(&replies);
-    }
     if drain.bytes > 0 {
         agents::on_output(session, before);
         task::on_output(session);
         attach::resync_laggards(session);
         flush_followers(session);
+        // After the clients: their output never waits for the model.
+        session.screen_after_output();
     }
     !drain.closed
 }

@@ -116,6 +116,7 @@ fn drain_last_output(session: &mut Session) {
         }
     }
     crate::task::on_output(session); // the last output may hold a task's markers
+    session.screen_after_output();
     session.wake_all();
 }
 

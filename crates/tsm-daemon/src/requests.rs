@@ -128,7 +128,7 @@ fn on_history(session: &mut Session, id: ClientId, payload: &[u8]) {
         Ok(request) => request,
         Err(err) => return reply(session, id, Tag::History, err.to_string().as_bytes()),
     };
-    let mut text = session.screen.history(&request);
+    let mut text = session.screen().history(&request);
     text.truncate(tsm_proto::MAX_PAYLOAD_LEN);
     reply(session, id, Tag::History, &text);
     if session.phase == Phase::ExitedUnseen {

@@ -1,29 +1,106 @@
-//! The daemon's screen: `tsm-pty`'s terminal model, fed with every byte of output. It
-//! gives a re-attaching client its screen back, answers the program's terminal queries
-//! while no client is attached, and renders History replies.
+//! The daemon's screen: `tsm-pty`'s terminal model, following the ring. It gives a
+//! re-attaching client its screen back, answers the program's terminal queries while no
+//! client is attached, and renders History replies.
+//!
+//! # The model follows the ring
+//!
+//! Output goes into the ring at once (clients are written from there); the model reads it
+//! from the ring when someone needs the screen (an attach, a resync, History, Info, agent
+//! detection, a resize), when the session is detached (so queries are answered at once),
+//! [`QUIET`] after output stops, and before it would fall [`lag_limit`] behind. So a keystroke's
+//! echo reaches the client before the model parses it, and during a flood the model gets
+//! large spans, whose lines that scroll out unseen it skips (`tsm-pty`'s `unseen.rs`).
+
+use std::time::{Duration, Instant};
 
 use tsm_proto::{HistoryFormat, HistoryRequest, Size};
 use tsm_pty::{
     DEFAULT_SCROLLBACK_LINES, RenderFormat, RenderOptions, ScreenText, TerminalModel, WindowSize,
 };
+use tsm_scrollback::{Offset, Writer};
+
+/// How long after the last output the model catches up on its own.
+pub(crate) const QUIET: Duration = Duration::from_millis(2);
 
 /// The screen model of the session.
 pub(crate) struct Screen {
     model: TerminalModel,
+    /// The ring offset up to which the model has read.
+    seen: Offset,
+    /// When the model catches up if nothing needs it sooner.
+    due: Option<Instant>,
+}
+
+/// How far the model may lag behind the ring's head: far enough for floods to be skipped
+/// in large spans, close enough that the ring still holds what the model has not read
+/// when the next PTY read arrives.
+fn lag_limit(capacity: usize) -> u64 {
+    (capacity as u64 / 4) * 3
 }
 
 impl Screen {
     /// A screen of `size` keeping the default scrollback.
     pub(crate) fn new(size: Size) -> Screen {
-        Screen { model: TerminalModel::new(window(size), DEFAULT_SCROLLBACK_LINES) }
+        Screen {
+            model: TerminalModel::new(window(size), DEFAULT_SCROLLBACK_LINES),
+            seen: Offset(0),
+            due: None,
+        }
     }
 
-    /// Takes program output.
-    pub(crate) fn advance(&mut self, bytes: &[u8]) {
-        self.model.advance(bytes);
+    /// Records program output: into the ring now, into the model now or later.
+    pub(crate) fn record(&mut self, ring: &mut Writer, output: &[u8]) {
+        let limit = lag_limit(ring.capacity());
+        if self.lag(ring) + output.len() as u64 > limit {
+            self.catch_up(ring);
+        }
+        ring.write(output);
+        if output.len() as u64 > limit {
+            // A ring too small to hold this read for the model: it reads the read itself.
+            self.model.advance(output);
+            self.seen = ring.head();
+        }
     }
 
-    /// Takes a new size.
+    /// Bytes in the ring the model has not read.
+    pub(crate) fn lag(&self, ring: &Writer) -> u64 {
+        ring.head().get() - self.seen.get()
+    }
+
+    /// Reads what the ring has that the model has not, in one call so a flood's unseen
+    /// lines are skipped.
+    pub(crate) fn catch_up(&mut self, ring: &Writer) {
+        self.due = None;
+        let (first, second) = match ring.slices(self.seen, ring.head()) {
+            Ok(slices) => slices,
+            Err(lagged) => {
+                // Unreachable by `record`'s bound; the model can only go on from the tail.
+                tracing::warn!(%lagged, "the screen model fell behind the ring");
+                self.seen = ring.tail();
+                ring.slices(self.seen, ring.head()).unwrap_or_default()
+            }
+        };
+        if second.is_empty() {
+            self.model.advance(first);
+        } else {
+            // The span wraps around the ring's end (once a lap): joined, so it skips as one.
+            self.model.advance(&[first, second].concat());
+        }
+        self.seen = ring.head();
+    }
+
+    /// Asks for a catch-up [`QUIET`] after now, unless output comes first.
+    pub(crate) fn catch_up_later(&mut self, now: Instant) {
+        self.due = Some(now + QUIET);
+    }
+
+    /// When the model catches up on its own, if it has something to read.
+    pub(crate) fn due(&self) -> Option<Instant> {
+        self.due
+    }
+
+    /// Takes a new size. The model must have read everything first (the output so far was
+    /// written at the old size).
     pub(crate) fn resize(&mut self, size: Size) {
         self.model.resize(window(size));
     }
@@ -68,4 +145,39 @@ impl Screen {
 
 fn window(size: Size) -> WindowSize {
     WindowSize { rows: size.rows, cols: size.cols, xpixel: size.xpixel, ypixel: size.ypixel }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The screen following the ring ends where a model fed every read directly does, for
+    /// any ring size (even one smaller than a read) and any chunking, and never lags past
+    /// the bound.
+    #[test]
+    fn the_model_following_the_ring_sees_every_byte() {
+        let size = Size { rows: 10, cols: 40, xpixel: 0, ypixel: 0 };
+        let text: String =
+            (0..3000).map(|i| format!("\x1b[3{}mline {i}\x1b[0m\r\n", i % 8)).collect();
+        for capacity in [16, 1024, 64 * 1024, 1024 * 1024] {
+            let mut ring = Writer::new(capacity);
+            let mut screen = Screen::new(size);
+            let mut direct = TerminalModel::new(window(size), DEFAULT_SCROLLBACK_LINES);
+            let (mut rest, mut read) = (text.as_bytes(), 1);
+            while !rest.is_empty() {
+                let (now, later) = rest.split_at(read.min(rest.len()));
+                screen.record(&mut ring, now);
+                direct.advance(now);
+                assert!(screen.lag(&ring) <= lag_limit(capacity), "ring of {capacity}");
+                rest = later;
+                read = (read * 7 + 3) % 5000 + 1;
+            }
+            screen.catch_up(&ring);
+            assert_eq!(screen.lag(&ring), 0);
+            let (mut followed, mut fed) = (Vec::new(), Vec::new());
+            screen.snapshot_into(&mut followed);
+            direct.snapshot_into(&mut fed);
+            assert!(followed == fed, "ring of {capacity}: the screens differ");
+        }
+    }
 }

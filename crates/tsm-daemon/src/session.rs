@@ -78,7 +78,7 @@ pub(crate) struct Session {
     pub(crate) start_dir: PathBuf,
     /// Raw output history and the broadcast buffer.
     pub(crate) ring: Writer,
-    /// The screen model.
+    /// The screen model; it reads the ring lazily, so use [`Session::screen`] to look at it.
     pub(crate) screen: Screen,
     /// The PTY size applied last.
     pub(crate) size: Size,
@@ -116,10 +116,36 @@ pub(crate) struct Session {
 }
 
 impl Session {
+    /// The screen model, caught up with all output.
+    pub(crate) fn screen(&mut self) -> &mut Screen {
+        self.catch_up_screen();
+        &mut self.screen
+    }
+
+    /// Lets the model read all output. Its answers to the program's queries go to the PTY
+    /// only while no client is attached (an attached terminal answers them itself).
+    pub(crate) fn catch_up_screen(&mut self) {
+        self.screen.catch_up(&self.ring);
+        let replies = self.screen.take_replies();
+        if !replies.is_empty() && self.attached_count() == 0 {
+            self.queue_input(&replies);
+        }
+    }
+
+    /// After output was read: a detached session's model reads it at once (to answer
+    /// queries), an attached one's when the output pauses (see [`crate::screen`]).
+    pub(crate) fn screen_after_output(&mut self) {
+        if self.attached_count() == 0 {
+            self.catch_up_screen();
+        } else {
+            self.screen.catch_up_later(Instant::now());
+        }
+    }
+
     /// The Info reply: attached clients, the program's pid, command and live directory.
-    pub(crate) fn info(&self) -> Info {
+    pub(crate) fn info(&mut self) -> Info {
         let cwd = self
-            .screen
+            .screen()
             .cwd()
             .map(PathBuf::from)
             .or_else(|| {
@@ -168,6 +194,8 @@ impl Session {
             xpixel: size.xpixel,
             ypixel: size.ypixel,
         };
+        // The output so far was written at the old size.
+        self.catch_up_screen();
         if let Err(err) = self.pty.get_ref().resize(window) {
             tracing::warn!(%err, "resize failed");
         }
