@@ -8,9 +8,11 @@
 //! from the ring when someone needs the screen (an attach, a resync, History, Info, agent
 //! detection, a resize), when the session is detached (so queries are answered at once),
 //! [`QUIET`] after output stops, and before it would fall [`lag_limit`] behind. So a keystroke's
-//! echo reaches the client before the model parses it, and during a flood the model gets
-//! large spans, whose lines that scroll out unseen it skips (`tsm-pty`'s `unseen.rs`).
+//! echo reaches the client before the model parses it. During a flood the model looks at
+//! large spans, skips the lines that scroll out unseen (`TerminalModel::skip_unseen`) and
+//! defers the rest, so it parses the lines that stay only once the flood ends.
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use tsm_proto::{HistoryFormat, HistoryRequest, Size};
@@ -19,8 +21,11 @@ use tsm_pty::{
 };
 use tsm_scrollback::{Offset, Writer};
 
-/// How long after the last output the model catches up on its own.
-pub(crate) const QUIET: Duration = Duration::from_millis(2);
+/// How long after the last output the model catches up on its own. Long enough that a
+/// daemon kept off the CPU for a moment during a flood does not take it for a pause (the
+/// spans would get short and skip nothing); short enough that an attach after output
+/// rarely waits for the model.
+pub(crate) const QUIET: Duration = Duration::from_millis(50);
 
 /// The screen model of the session.
 pub(crate) struct Screen {
@@ -52,7 +57,7 @@ impl Screen {
     pub(crate) fn record(&mut self, ring: &mut Writer, output: &[u8]) {
         let limit = lag_limit(ring.capacity());
         if self.lag(ring) + output.len() as u64 > limit {
-            self.catch_up(ring);
+            self.make_room(ring, limit);
         }
         ring.write(output);
         if output.len() as u64 > limit {
@@ -67,10 +72,30 @@ impl Screen {
         ring.head().get() - self.seen.get()
     }
 
+    /// Makes the model lag less than half the bound: it skips the lines that scroll out
+    /// unseen, and parses everything only if that was not enough (output that is not plain
+    /// lines). During a flood the lines that stay are so parsed only once it ends.
+    fn make_room(&mut self, ring: &Writer, limit: u64) {
+        let unread = self.unread(ring);
+        let skipped = self.model.skip_unseen(&unread);
+        self.seen = Offset(self.seen.get() + skipped as u64);
+        if self.lag(ring) > limit / 2 {
+            self.catch_up(ring);
+        }
+    }
+
     /// Reads what the ring has that the model has not, in one call so a flood's unseen
     /// lines are skipped.
     pub(crate) fn catch_up(&mut self, ring: &Writer) {
         self.due = None;
+        let unread = self.unread(ring);
+        self.model.advance(&unread);
+        self.seen = ring.head();
+    }
+
+    /// The output the model has not read, in one piece (joined when it wraps around the
+    /// ring's end, once a lap).
+    fn unread<'a>(&mut self, ring: &'a Writer) -> Cow<'a, [u8]> {
         let (first, second) = match ring.slices(self.seen, ring.head()) {
             Ok(slices) => slices,
             Err(lagged) => {
@@ -80,13 +105,7 @@ impl Screen {
                 ring.slices(self.seen, ring.head()).unwrap_or_default()
             }
         };
-        if second.is_empty() {
-            self.model.advance(first);
-        } else {
-            // The span wraps around the ring's end (once a lap): joined, so it skips as one.
-            self.model.advance(&[first, second].concat());
-        }
-        self.seen = ring.head();
+        if second.is_empty() { Cow::Borrowed(first) } else { Cow::Owned([first, second].concat()) }
     }
 
     /// Asks for a catch-up [`QUIET`] after now, unless output comes first.
@@ -156,28 +175,49 @@ mod tests {
     /// the bound.
     #[test]
     fn the_model_following_the_ring_sees_every_byte() {
+        for capacity in [16, 1024, 64 * 1024, 1024 * 1024] {
+            follow(capacity, 3000);
+        }
+    }
+
+    /// A flood longer than the ring: the model makes room by skipping the lines that scroll
+    /// out unseen, parsing the rest only at the end, and still ends on the same screen.
+    #[test]
+    fn during_a_flood_the_model_skips_and_defers() {
+        let skips = follow(256 * 1024, 30_000);
+        assert!(skips > 0, "the model never made room by skipping");
+    }
+
+    /// Records `lines` coloured lines in reads of varying sizes into a ring of `capacity`
+    /// and compares the screen with a model fed directly. Returns how often the model made
+    /// room by skipping while leaving output unread.
+    fn follow(capacity: usize, lines: usize) -> usize {
         let size = Size { rows: 10, cols: 40, xpixel: 0, ypixel: 0 };
         let text: String =
-            (0..3000).map(|i| format!("\x1b[3{}mline {i}\x1b[0m\r\n", i % 8)).collect();
-        for capacity in [16, 1024, 64 * 1024, 1024 * 1024] {
-            let mut ring = Writer::new(capacity);
-            let mut screen = Screen::new(size);
-            let mut direct = TerminalModel::new(window(size), DEFAULT_SCROLLBACK_LINES);
-            let (mut rest, mut read) = (text.as_bytes(), 1);
-            while !rest.is_empty() {
-                let (now, later) = rest.split_at(read.min(rest.len()));
-                screen.record(&mut ring, now);
-                direct.advance(now);
-                assert!(screen.lag(&ring) <= lag_limit(capacity), "ring of {capacity}");
-                rest = later;
-                read = (read * 7 + 3) % 5000 + 1;
+            (0..lines).map(|i| format!("\x1b[3{}mline {i}\x1b[0m\r\n", i % 8)).collect();
+        let mut ring = Writer::new(capacity);
+        let mut screen = Screen::new(size);
+        let mut direct = TerminalModel::new(window(size), DEFAULT_SCROLLBACK_LINES);
+        let (mut rest, mut read, mut skips) = (text.as_bytes(), 1, 0);
+        while !rest.is_empty() {
+            let (now, later) = rest.split_at(read.min(rest.len()));
+            let before = screen.lag(&ring);
+            screen.record(&mut ring, now);
+            direct.advance(now);
+            let after = screen.lag(&ring);
+            assert!(after <= lag_limit(capacity), "ring of {capacity}");
+            if after < before + now.len() as u64 && after > now.len() as u64 {
+                skips += 1;
             }
-            screen.catch_up(&ring);
-            assert_eq!(screen.lag(&ring), 0);
-            let (mut followed, mut fed) = (Vec::new(), Vec::new());
-            screen.snapshot_into(&mut followed);
-            direct.snapshot_into(&mut fed);
-            assert!(followed == fed, "ring of {capacity}: the screens differ");
+            rest = later;
+            read = (read * 7 + 3) % 5000 + 1;
         }
+        screen.catch_up(&ring);
+        assert_eq!(screen.lag(&ring), 0);
+        let (mut followed, mut fed) = (Vec::new(), Vec::new());
+        screen.snapshot_into(&mut followed);
+        direct.snapshot_into(&mut fed);
+        assert!(followed == fed, "ring of {capacity}: the screens differ");
+        skips
     }
 }

@@ -143,15 +143,56 @@ impl TerminalModel {
     ///
     /// Given a long run of plain lines at once (a flood, caught up in one call), the model
     /// skips the per-cell work for the lines that would scroll out of its scrollback before
-    /// the run ends, applying only their colour changes. The result is the same screen,
-    /// scrollback and state as parsing every byte (see `unseen.rs` for why); smaller calls
-    /// parse everything.
+    /// the run ends, applying only their colour changes (see
+    /// [`skip_unseen`](Self::skip_unseen)); smaller calls parse everything.
     pub fn advance(&mut self, bytes: &[u8]) {
+        let skipped = self.skip_unseen(bytes);
+        self.parse(&bytes[skipped..]);
+    }
+
+    /// Takes the front of `bytes` that would scroll out of the scrollback unseen if all of
+    /// `bytes` were advanced, applying only its colour changes, and returns its length: 0
+    /// unless `bytes` is a long run of plain lines.
+    ///
+    /// The rest of `bytes` must be [advanced](Self::advance) next, at once or later with
+    /// more output after it (which may be skipped again); the screen is the one all the
+    /// bytes make once it is. The result is the same screen, scrollback and state as parsing
+    /// every byte (`unseen.rs` says why). A caller that keeps output in a buffer can so keep
+    /// up with a flood while parsing only the lines that stay.
+    ///
+    /// ```
+    /// use tsm_pty::{TerminalModel, WindowSize};
+    ///
+    /// let flood: Vec<u8> = (0..5000).flat_map(|i| format!("line {i}\r\n").into_bytes()).collect();
+    /// let mut model = TerminalModel::new(WindowSize::new(24, 80), 100);
+    /// let skipped = model.skip_unseen(&flood);
+    /// assert!(skipped > flood.len() / 2);
+    /// model.advance(&flood[skipped..]);
+    /// assert_eq!(model.screen_rows()[22], "line 4999");
+    /// assert_eq!(model.scrollback_len(), 100);
+    /// ```
+    pub fn skip_unseen(&mut self, bytes: &[u8]) -> usize {
+        if !self.may_skip() {
+            return 0;
+        }
+        let skip = self.unseen_prefix(bytes);
+        let mut handler = ModelHandler {
+            term: &mut self.term,
+            tracker: &mut self.tracker,
+            replies: &mut self.replies,
+        };
+        for sgr in unseen::attribute_changes(&bytes[..skip]) {
+            self.parser.advance(&mut handler, sgr);
+        }
+        skip
+    }
+
+    /// Parses every byte.
+    fn parse(&mut self, bytes: &[u8]) {
         let tracker = &mut self.tracker;
         let mut osc7 = std::mem::take(&mut tracker.osc7);
         osc7.scan(bytes, |payload| tracker.set_cwd(payload));
         tracker.osc7 = osc7;
-        let may_skip = self.may_skip();
         // An incomplete UTF-8 character held back from the last chunk goes first (see tail.rs).
         let held = self.tail.take_held();
         let combined;
@@ -162,17 +203,12 @@ impl TerminalModel {
             combined.as_slice()
         };
         let hold = self.tail.feed(bytes);
-        let bytes = &bytes[..bytes.len() - hold];
-        let skip = if may_skip { self.unseen_prefix(bytes) } else { 0 };
         let mut handler = ModelHandler {
             term: &mut self.term,
             tracker: &mut self.tracker,
             replies: &mut self.replies,
         };
-        for sgr in unseen::attribute_changes(&bytes[..skip]) {
-            self.parser.advance(&mut handler, sgr);
-        }
-        self.parser.advance(&mut handler, &bytes[skip..]);
+        self.parser.advance(&mut handler, &bytes[..bytes.len() - hold]);
     }
 
     /// Whether the next bytes may start with a skip (`unseen.rs`): the stream is between

@@ -1,5 +1,6 @@
 //! Skipping the lines of a flood that scroll out unseen changes nothing: a model given the
-//! flood in one call (and skipping its front) equals a model that parsed every byte.
+//! flood in one call (and skipping its front), or skipping it and parsing the rest later,
+//! equals a model that parsed every byte.
 
 use std::cell::Cell;
 
@@ -65,27 +66,43 @@ fn skipping_the_lines_that_scroll_out_unseen_changes_nothing() {
     let result = runner.run(&cases, |(rows, cols, scrollback, before, flood)| {
         let size = WindowSize::new(rows, cols);
         let mut whole = TerminalModel::new(size, scrollback);
+        let mut deferred = TerminalModel::new(size, scrollback);
         let mut parsed = TerminalModel::new(size, scrollback);
         // Whatever state the program left: cursor, scroll region, alternate screen...
-        whole.advance(&before);
-        parsed.advance(&before);
+        for model in [&mut whole, &mut deferred, &mut parsed] {
+            model.advance(&before);
+        }
         if unseen_prefix(&whole, &flood) > 0 {
             skipped.set(skipped.get() + 1);
         }
+        // The flood twice: in one call each; skipped, with the rest parsed only after the
+        // second flood was skipped too (the daemon's way); in small chunks, all parsed.
         whole.advance(&flood);
-        flood.chunks(REFERENCE_CHUNK).for_each(|chunk| parsed.advance(chunk));
+        whole.advance(&flood);
+        let first = deferred.skip_unseen(&flood);
+        let rest = [&flood[first..], &flood[..]].concat();
+        let second = deferred.skip_unseen(&rest);
+        deferred.advance(&rest[second..]);
+        for chunk in flood.chunks(REFERENCE_CHUNK).chain(flood.chunks(REFERENCE_CHUNK)) {
+            parsed.advance(chunk);
+        }
         // REP repeats the last printed character: it must be the same one.
-        whole.advance(b"\x1b[3b");
-        parsed.advance(b"\x1b[3b");
-        let diff = differences(&whole, &parsed);
-        prop_assert!(
-            diff.is_empty(),
-            "{}\nbefore: {:?}\nflood: {:?}",
-            diff.join("\n"),
-            String::from_utf8_lossy(&before),
-            String::from_utf8_lossy(&flood)
-        );
-        prop_assert_eq!(whole.take_replies(), parsed.take_replies());
+        for model in [&mut whole, &mut deferred, &mut parsed] {
+            model.advance(b"\x1b[3b");
+        }
+        for (name, model) in [("one call", &whole), ("deferred", &deferred)] {
+            let diff = differences(model, &parsed);
+            prop_assert!(
+                diff.is_empty(),
+                "{name}: {}\nbefore: {:?}\nflood: {:?}",
+                diff.join("\n"),
+                String::from_utf8_lossy(&before),
+                String::from_utf8_lossy(&flood)
+            );
+        }
+        let replies = parsed.take_replies();
+        prop_assert_eq!(whole.take_replies(), replies.clone());
+        prop_assert_eq!(deferred.take_replies(), replies);
         Ok(())
     });
     if let Err(err) = result {
