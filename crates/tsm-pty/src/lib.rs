@@ -50,6 +50,14 @@
 //! model B, A and B compared cell by cell (`testing::differences`, with the `testing` feature), also
 //! after a snapshot taken at any byte followed by the rest of the stream.
 //!
+//! **Floods.** Given a long run of plain lines (text, CR, LF, tabs, backspaces and SGR), the
+//! model skips the per-cell work for the lines that would scroll out of its scrollback
+//! before the run ends and applies only their colour changes: the screen, scrollback and
+//! state come out as if every byte had been parsed (the argument is in `unseen.rs`, the
+//! property test in `tests/roundtrip/unseen.rs`). [`TerminalModel::skip_unseen`] does only
+//! that part, so a caller holding output in a buffer (the daemon's ring) can keep up with a
+//! flood and parse the lines that stay once it ends.
+//!
 //! **Restored**: the primary screen and its scrollback (scrollback first, so it lands in the
 //! terminal's own scrollback), the alternate screen with the primary one intact beneath it,
 //! every cell's text (wide characters, combining marks, emoji, DEC line drawing as the
