@@ -9,10 +9,11 @@
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use tokio::net::UnixStream;
 use tokio::sync::Notify;
 use tsm_proto::{HEADER_LEN, Size, Tag};
 use tsm_scrollback::Offset;
+
+use crate::socket::ClientSocket;
 
 /// Identifies a connection for the life of the daemon.
 pub(crate) type ClientId = u64;
@@ -87,12 +88,12 @@ pub(crate) struct ClientState {
     pub(crate) wake: Rc<Notify>,
     /// The connection, shared with its task, so new output is written at once after a PTY
     /// read rather than one task switch later.
-    pub(crate) stream: Rc<UnixStream>,
+    pub(crate) stream: Rc<ClientSocket>,
 }
 
 impl ClientState {
     /// A new, unattached connection.
-    pub(crate) fn new(stream: Rc<UnixStream>) -> ClientState {
+    pub(crate) fn new(stream: Rc<ClientSocket>) -> ClientState {
         ClientState {
             attached: false,
             following: false,

@@ -6,7 +6,6 @@
 
 use std::io::{self, Read};
 
-use tokio::net::UnixStream;
 use tsm_proto::FrameDecoder;
 
 use crate::Shared;
@@ -15,6 +14,7 @@ use crate::client::{ClientId, Close};
 use crate::data_path::{self, Flush};
 use crate::requests::{self, Next};
 use crate::session::{INPUT_QUEUE_LIMIT, Phase};
+use crate::socket::ClientSocket;
 
 /// Bytes read from one client per wake before the others get a turn.
 const CLIENT_READ_BUDGET_BYTES: usize = 256 * 1024;
@@ -25,7 +25,7 @@ const CLIENT_READ_BUDGET_BYTES: usize = 256 * 1024;
 pub(crate) const CONTROL_QUEUE_LIMIT: usize = 1024 * 1024;
 
 /// Serves connection `id` until it closes or the daemon closes it.
-pub(crate) async fn serve(shared: Shared, id: ClientId, stream: std::rc::Rc<UnixStream>) {
+pub(crate) async fn serve(shared: Shared, id: ClientId, stream: std::rc::Rc<ClientSocket>) {
     let Some(wake) = shared.borrow().clients.get(&id).map(|c| c.wake.clone()) else { return };
     let mut decoder = FrameDecoder::new();
     loop {
@@ -74,7 +74,7 @@ pub(crate) async fn serve(shared: Shared, id: ClientId, stream: std::rc::Rc<Unix
 fn on_readable(
     shared: &Shared,
     id: ClientId,
-    stream: &UnixStream,
+    stream: &ClientSocket,
     decoder: &mut FrameDecoder,
 ) -> Next {
     let mut budget = CLIENT_READ_BUDGET_BYTES;
@@ -119,7 +119,7 @@ fn handle_frames(shared: &Shared, id: ClientId, decoder: &mut FrameDecoder) -> N
 
 /// Writes what the client has pending; a resynced client gets its snapshot once its
 /// earlier bytes are out.
-fn on_writable(shared: &Shared, id: ClientId, stream: &UnixStream) -> io::Result<()> {
+fn on_writable(shared: &Shared, id: ClientId, stream: &ClientSocket) -> io::Result<()> {
     let mut guard = shared.borrow_mut();
     let session = &mut *guard;
     let needs_snapshot = session
@@ -161,7 +161,7 @@ fn on_closed(shared: &Shared, id: ClientId) {
 }
 
 /// `Read` over a non-blocking tokio stream (`WouldBlock` when it has nothing).
-struct TryRead<'a>(&'a UnixStream);
+struct TryRead<'a>(&'a ClientSocket);
 
 impl Read for TryRead<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {

@@ -6,13 +6,13 @@
 
 use std::io::{self, IoSlice};
 
-use tokio::net::UnixStream;
 use tsm_proto::{FrameHeader, Tag};
 use tsm_pty::Pty;
 use tsm_scrollback::{Offset, Writer};
 
 use crate::client::{ClientState, OutputFrame};
 use crate::screen::Screen;
+use crate::socket::ClientSocket;
 
 /// Bytes read from the PTY per wake before other sources get a turn (and before attached
 /// clients are written to, so a fast client keeps up in steps of this size).
@@ -94,7 +94,7 @@ pub(crate) enum Flush {
 pub(crate) fn flush_client(
     client: &mut ClientState,
     ring: &Writer,
-    stream: &UnixStream,
+    stream: &ClientSocket,
 ) -> io::Result<Flush> {
     loop {
         if let Some(frame) = client.frame {
@@ -134,7 +134,7 @@ fn write_frame_part(
     client: &mut ClientState,
     frame: OutputFrame,
     ring: &Writer,
-    stream: &UnixStream,
+    stream: &ClientSocket,
 ) -> io::Result<bool> {
     let (first, second) = ring.slices(client.sent, frame.end).map_err(|lagged| {
         // Cannot happen: clients are resynced long before the ring laps them, and a resync

@@ -12,6 +12,7 @@ use tsm_pty::Pty;
 use crate::client::{ClientId, ClientState};
 use crate::data_path::{self, READ_BUF_BYTES};
 use crate::session::{INPUT_QUEUE_LIMIT, Phase};
+use crate::socket::ClientSocket;
 use crate::{Shared, agents, attach, connection, lifecycle, listener, task};
 
 /// Runs the session until it is finished.
@@ -90,9 +91,15 @@ fn on_accept(
         tracing::warn!(peer = ?stream.peer_cred().ok(), "refused a connection from another user");
         return;
     }
+    let stream = match ClientSocket::new(stream) {
+        Ok(stream) => std::rc::Rc::new(stream),
+        Err(err) => {
+            tracing::warn!(%err, "cannot watch an accepted connection");
+            return;
+        }
+    };
     *next_id += 1;
     let id = *next_id;
-    let stream = std::rc::Rc::new(stream);
     shared.borrow_mut().clients.insert(id, ClientState::new(stream.clone()));
     tokio::task::spawn_local(connection::serve(shared.clone(), id, stream));
 }

@@ -51,6 +51,7 @@ mod procs;
 mod requests;
 mod screen;
 mod session;
+mod socket;
 mod task;
 
 use std::cell::RefCell;
@@ -192,15 +193,16 @@ pub fn run(options: Options, on_ready: impl FnOnce()) -> Result<(), DaemonError>
 }
 
 /// Registers an fd-owning value with the runtime.
-fn register<T: AsFdOwner>(inner: T, interest: Interest) -> std::io::Result<AsyncFd<T>> {
-    // SAFETY: `T` owns its fd (an `OwnedFd`, or a `Pty` holding one): it stays open and the
+pub(crate) fn register<T: AsFdOwner>(inner: T, interest: Interest) -> std::io::Result<AsyncFd<T>> {
+    // SAFETY: `T` owns its fd (an `OwnedFd`, a `UnixStream` or a `Pty` holding one): it stays open and the
     // same until the `AsyncFd`, which owns `T`, is dropped, and `as_raw_fd` always returns it.
     unsafe { AsyncFd::register_with_interest(inner, interest) }.map_err(std::io::Error::from)
 }
 
 /// Types that own the fd they return from `as_raw_fd` for their whole life.
-trait AsFdOwner: std::os::fd::AsRawFd {}
+pub(crate) trait AsFdOwner: std::os::fd::AsRawFd {}
 impl AsFdOwner for std::os::fd::OwnedFd {}
+impl AsFdOwner for std::os::unix::net::UnixStream {}
 impl AsFdOwner for tsm_pty::Pty {}
 
 fn spawn_program(
