@@ -11,8 +11,6 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::unix::OwnedWriteHalf;
 use tokio::signal::unix::{SignalKind, signal};
 use tsm_proto::{Connection, FrameDecoder, Size, Tag};
 
@@ -55,15 +53,14 @@ pub(crate) fn run(path: &Path) -> Result<Outcome> {
 
 /// Relays between the terminal and the daemon.
 async fn relay(stream: std::os::unix::net::UnixStream) -> Result<Outcome> {
-    let stream = tokio::net::UnixStream::from_std(stream)?;
-    let (mut reader, mut writer) = stream.into_split();
+    let daemon = DaemonSocket::new(stream)?;
     let mut winch = signal(SignalKind::window_change())?;
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
     let mut int = signal(SignalKind::interrupt())?;
     let stdin = Stdin::new()?;
 
-    send(&mut writer, Tag::Init, &terminal_size().to_payload()).await?;
+    daemon.send(Tag::Init, &terminal_size().to_payload())?;
 
     let mut decoder = FrameDecoder::new();
     let mut read_buf = Vec::with_capacity(64 * 1024);
@@ -74,7 +71,7 @@ async fn relay(stream: std::os::unix::net::UnixStream) -> Result<Outcome> {
     let mut stdin_open = true;
     loop {
         tokio::select! {
-            read = reader.read_buf(&mut read_buf) => {
+            read = daemon.read(&mut read_buf) => {
                 if read? == 0 {
                     stdout.write_all(&switch.take_pending())?;
                     stdout.flush()?;
@@ -108,20 +105,20 @@ async fn relay(stream: std::os::unix::net::UnixStream) -> Result<Outcome> {
                     stdin_open = false;
                     let held = detach.flush_pending();
                     if !held.is_empty() {
-                        send(&mut writer, Tag::Input, &held).await?;
+                        daemon.send(Tag::Input, &held)?;
                     }
                     continue;
                 };
                 let scan = detach.scan(&chunk);
                 if !scan.forward.is_empty() {
-                    send(&mut writer, Tag::Input, &scan.forward).await?;
+                    daemon.send(Tag::Input, &scan.forward)?;
                 }
                 if scan.detach {
-                    let _ = send(&mut writer, Tag::Detach, &[]).await;
+                    let _ = daemon.send(Tag::Detach, &[]);
                     return Ok(Outcome::Detached);
                 }
             }
-            _ = winch.recv() => send(&mut writer, Tag::Resize, &terminal_size().to_payload()).await?,
+            _ = winch.recv() => daemon.send(Tag::Resize, &terminal_size().to_payload())?,
             _ = term.recv() => return Ok(Outcome::Signaled(15)),
             _ = hup.recv() => return Ok(Outcome::Signaled(1)),
             _ = int.recv() => return Ok(Outcome::Signaled(2)),
@@ -129,11 +126,59 @@ async fn relay(stream: std::os::unix::net::UnixStream) -> Result<Outcome> {
     }
 }
 
-/// Sends one frame.
-async fn send(writer: &mut OwnedWriteHalf, tag: Tag, payload: &[u8]) -> io::Result<()> {
-    let mut frame = Vec::with_capacity(tsm_proto::HEADER_LEN + payload.len());
-    tsm_proto::encode_into(tag, payload, &mut frame);
-    writer.write_all(&frame).await
+/// The connection to the daemon, registered for reading only: a socket registered for
+/// writing too would wake the client each time the daemon reads a keystroke's Input frame
+/// (the kernel reports the freed space as `EPOLLOUT`), one idle wake-up per keystroke.
+struct DaemonSocket {
+    fd: AsyncFd<std::os::unix::net::UnixStream>,
+}
+
+impl DaemonSocket {
+    /// Watches `stream`, which is non-blocking.
+    fn new(stream: std::os::unix::net::UnixStream) -> io::Result<DaemonSocket> {
+        // SAFETY: the `AsyncFd` owns the stream, which owns its fd: it stays open and the
+        // same until the `AsyncFd` is dropped.
+        let fd = unsafe { AsyncFd::register_with_interest(stream, Interest::READABLE) }?;
+        Ok(DaemonSocket { fd })
+    }
+
+    /// Reads what the daemon sent, appending to `buf`; 0 when it closed the connection.
+    async fn read(&self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        let mut chunk = [0u8; 64 * 1024];
+        loop {
+            let mut guard = self.fd.readable().await?;
+            match guard.try_io(|stream| io::Read::read(&mut stream.get_ref(), &mut chunk)) {
+                Ok(Ok(n)) => {
+                    buf.extend_from_slice(&chunk[..n]);
+                    return Ok(n);
+                }
+                Ok(Err(err)) => return Err(err),
+                Err(_would_block) => {}
+            }
+        }
+    }
+
+    /// Sends one frame, waiting (with the loop) while the socket is full: the daemon stops
+    /// reading a client only while the program does not read its input, and the loop would
+    /// not get further than this frame meanwhile anyway.
+    fn send(&self, tag: Tag, payload: &[u8]) -> io::Result<()> {
+        let mut frame = Vec::with_capacity(tsm_proto::HEADER_LEN + payload.len());
+        tsm_proto::encode_into(tag, payload, &mut frame);
+        let mut rest = &frame[..];
+        while !rest.is_empty() {
+            match io::Write::write(&mut self.fd.get_ref(), rest) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => rest = &rest[n..],
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let mut fds = [PollFd::new(self.fd.get_ref(), PollFlags::OUT)];
+                    rustix::event::poll(&mut fds, None)?;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The size of the terminal on stdout (24x80 if it cannot be read).
