@@ -56,15 +56,19 @@ impl Screen {
     /// Records program output: into the ring now, into the model now or later.
     pub(crate) fn record(&mut self, ring: &mut Writer, output: &[u8]) {
         let limit = lag_limit(ring.capacity());
+        if output.len() as u64 > limit {
+            // A ring too small to hold this read for the model: it reads everything before
+            // it, then the read itself.
+            self.catch_up(ring);
+            ring.write(output);
+            self.model.advance(output);
+            self.seen = ring.head();
+            return;
+        }
         if self.lag(ring) + output.len() as u64 > limit {
             self.make_room(ring, limit);
         }
         ring.write(output);
-        if output.len() as u64 > limit {
-            // A ring too small to hold this read for the model: it reads the read itself.
-            self.model.advance(output);
-            self.seen = ring.head();
-        }
     }
 
     /// Bytes in the ring the model has not read.
@@ -186,6 +190,35 @@ mod tests {
     fn during_a_flood_the_model_skips_and_defers() {
         let skips = follow(256 * 1024, 30_000);
         assert!(skips > 0, "the model never made room by skipping");
+    }
+
+    /// Output deferred by a skip is read before a read too large for the ring overwrites it.
+    #[test]
+    fn a_read_larger_than_a_small_ring_comes_after_what_was_deferred() {
+        let size = Size { rows: 10, cols: 40, xpixel: 0, ypixel: 0 };
+        // 60 KB of 6-byte lines: more than the 48 KiB a 64 KiB ring lets the model lag, so it
+        // makes room by skipping and leaves about 2000 lines unread.
+        let short: Vec<u8> =
+            (0..10_000).flat_map(|i| format!("{:04}\r\n", i % 10_000).into_bytes()).collect();
+        // Then a read larger than that bound, with too few lines to push those out of the
+        // scrollback: they must be read before it overwrites them.
+        let large: Vec<u8> =
+            (0..100).flat_map(|_| [[b'x'; 490].as_slice(), b"\r\n"].concat()).collect();
+        let mut ring = Writer::new(64 * 1024);
+        let mut screen = Screen::new(size);
+        let mut direct = TerminalModel::new(window(size), DEFAULT_SCROLLBACK_LINES);
+        for chunk in short.chunks(1000) {
+            screen.record(&mut ring, chunk);
+            direct.advance(chunk);
+        }
+        assert!(screen.lag(&ring) > 0, "the test needs output left unread");
+        screen.record(&mut ring, &large);
+        direct.advance(&large);
+        screen.catch_up(&ring);
+        let (mut followed, mut fed) = (Vec::new(), Vec::new());
+        screen.snapshot_into(&mut followed);
+        direct.snapshot_into(&mut fed);
+        assert!(followed == fed, "the screens differ");
     }
 
     /// Records `lines` coloured lines in reads of varying sizes into a ring of `capacity`
