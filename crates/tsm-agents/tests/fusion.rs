@@ -116,6 +116,18 @@ impl Sim {
         self.take(out);
     }
 
+    /// The process check finds the agent gone with code 0.
+    fn agent_exits(&mut self) {
+        let facts = ProcessFacts {
+            session_child: 100,
+            foreground_pgid: Some(100),
+            procs: vec![],
+            exited: vec![(AGENT_PID, Some(0))],
+        };
+        let out = self.tracker.on_process(self.now, &facts);
+        self.take(out);
+    }
+
     fn input(&mut self, bytes: &[u8]) {
         let out = self.tracker.on_client(self.now, ClientEvent::Input(bytes.to_vec()));
         self.take(out);
@@ -435,14 +447,7 @@ fn registry_idle_after_busy_is_done_and_session_end_asks_for_a_check() {
 #[test]
 fn agent_exit_is_final() {
     let mut sim = Sim::new();
-    let facts = ProcessFacts {
-        session_child: 100,
-        foreground_pgid: Some(100),
-        procs: vec![],
-        exited: vec![(AGENT_PID, Some(0))],
-    };
-    let out = sim.tracker.on_process(sim.now, &facts);
-    sim.take(out);
+    sim.agent_exits();
     assert_eq!(sim.name(), "exited");
     assert!(!sim.tracker.has_agent());
     assert_eq!(sim.tracker.next_deadline(sim.now), None, "no timers after exit");
@@ -907,19 +912,11 @@ fn a_nested_agent_of_another_kind_only_counts_as_a_subagent() {
 #[test]
 fn a_late_event_after_exit_makes_no_new_agent() {
     let mut sim = Sim::new();
-    let facts = ProcessFacts {
-        session_child: 100,
-        foreground_pgid: Some(100),
-        procs: vec![],
-        exited: vec![(AGENT_PID, Some(0))],
-    };
-    let out = sim.tracker.on_process(sim.now, &facts);
-    sim.take(out);
+    sim.agent_exits();
     assert_eq!(sim.name(), "exited");
     sim.advance(100);
     sim.hook(claude_event("SessionEnd", json!({"reason": "prompt_input_exit"})));
-    let out = sim.tracker.on_process(sim.now, &facts);
-    sim.take(out);
+    sim.agent_exits(); // the next process check finds it gone again
     sim.advance(5000);
     assert_eq!(sim.name(), "exited");
 }

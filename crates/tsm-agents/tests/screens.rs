@@ -13,8 +13,11 @@ use std::sync::LazyLock;
 use proptest::prelude::*;
 use serde::Deserialize;
 use tsm_agents::tsmrec::{self, EntryKind, Recording};
-use tsm_agents::{AgentKind, AgentRules, RuleError, RuleState, Rules, ScreenEval, ScreenView};
+use tsm_agents::{AgentKind, AgentRules, RuleError, RuleState, Rules, ScreenEval};
 use tsm_pty::{ScreenText, TerminalModel, WindowSize};
+
+mod support;
+use support::view;
 
 /// An `.expect.toml`.
 #[derive(Debug, Deserialize)]
@@ -106,18 +109,6 @@ impl Case {
     fn screens_by_entry(&self) -> Vec<ScreenText> {
         let segments = self.segments();
         self.screens(&segments.iter().map(|s| vec![s.as_slice()]).collect::<Vec<_>>())
-    }
-}
-
-fn view(text: &ScreenText) -> ScreenView<'_> {
-    ScreenView {
-        rows: &text.rows,
-        wrapped: &text.wrapped,
-        cursor_row: text.cursor_row,
-        cursor_col: text.cursor_col,
-        cols: text.cols,
-        alt_screen: text.alt_screen,
-        title: text.title.as_deref(),
     }
 }
 

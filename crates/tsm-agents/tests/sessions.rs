@@ -10,11 +10,13 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use tsm_agents::events::{EventSource, HookEnvelope};
 use tsm_agents::process::{Proc, ProcessFacts};
-use tsm_agents::screen::ScreenView;
 use tsm_agents::tracker::{AgentEnv, ClientEvent, StructuredEvent, Tracker};
 use tsm_agents::tsmrec::{self, EntryKind, Recording};
 use tsm_agents::{Rules, Stamp};
 use tsm_pty::{TerminalModel, WindowSize};
+
+mod support;
+use support::view;
 
 const SETTLE_MS: u64 = 50;
 const MAX_INTERVAL_MS: u64 = 100;
@@ -81,16 +83,7 @@ impl Replay {
                 self.screen_due = None;
                 self.pending_since = None;
                 let text = self.model.screen_text();
-                let view = ScreenView {
-                    rows: &text.rows,
-                    wrapped: &text.wrapped,
-                    cursor_row: text.cursor_row,
-                    cursor_col: text.cursor_col,
-                    cols: text.cols,
-                    alt_screen: text.alt_screen,
-                    title: text.title.as_deref(),
-                };
-                self.tracker.on_screen(stamp(self.now), &view);
+                self.tracker.on_screen(stamp(self.now), &view(&text));
             } else {
                 self.tracker.tick(stamp(self.now));
             }
